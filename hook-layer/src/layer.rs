@@ -1,0 +1,225 @@
+//! The tower `Layer` and its configuration.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use tower_layer::Layer;
+use url::Url;
+
+use crate::clock::Clock;
+use crate::rejection::{DefaultOnRejection, Rejection};
+use crate::secret::HookSecret;
+use crate::service::InteractionHook;
+use crate::session::{ClaimsMap, HookSession};
+use crate::verify::Policy;
+
+/// Verifies the MATTR VII session token on every request and hands the
+/// handler a typed [`HookSession`].
+///
+/// The layer reads the `session_token` query parameter, verifies the HS256
+/// JWT with the hook secret and checks its claims. A request that passes
+/// reaches the inner service with the [`HookSession<C>`] in its extensions;
+/// any other gets the [rejection response](crate::OnRejection) and never
+/// reaches it.
+///
+/// Set the issuer and audience in production: they bind tokens to your
+/// tenant and to this hook.
+///
+/// ```
+/// use hook_layer::{HookSecret, InteractionHookLayer};
+/// use std::time::Duration;
+///
+/// #[derive(Clone, serde::Deserialize)]
+/// struct Profile {
+///     email: String,
+/// }
+///
+/// let secret: HookSecret = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=".parse()?;
+/// let layer = InteractionHookLayer::new(secret)
+///     .issuer("https://tenant.vii.au01.mattr.global")
+///     .audience("https://hook.example.com/interaction")
+///     .leeway(Duration::from_secs(10))
+///     .claims::<Profile>();
+/// # Ok::<(), hook_layer::SecretError>(())
+/// ```
+#[must_use]
+pub struct InteractionHookLayer<C = ClaimsMap, R = DefaultOnRejection> {
+    policy: Arc<Policy>,
+    on_rejection: R,
+    _claims: PhantomData<fn() -> C>,
+}
+
+impl InteractionHookLayer {
+    /// A layer verifying tokens signed with `secret`, with the defaults:
+    /// issuer and audience unchecked, 30 s leeway, 1200 s maximum age for
+    /// tokens without `exp`, 4096-byte token cap, `session_token`
+    /// parameter, any https redirect origin, the system clock, 60 s
+    /// response tokens, 2000-character redirect URLs, claims as a JSON map.
+    pub fn new(secret: HookSecret) -> Self {
+        Self {
+            policy: Arc::new(Policy::new(secret)),
+            on_rejection: DefaultOnRejection,
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, R> InteractionHookLayer<C, R> {
+    fn with(mut self, change: impl FnOnce(&mut Policy)) -> Self {
+        change(Arc::make_mut(&mut self.policy));
+        self
+    }
+
+    /// Requires `iss` to equal `issuer` exactly: the tenant URL, e.g.
+    /// `https://tenant.vii.au01.mattr.global` (no trailing slash).
+    pub fn issuer(self, issuer: impl Into<String>) -> Self {
+        let issuer = issuer.into();
+        self.with(|policy| policy.issuer = Some(issuer))
+    }
+
+    /// Requires `aud` (a string, or an array) to contain `audience`: this
+    /// hook's URL as configured on the tenant, e.g.
+    /// `https://hook.example.com/interaction`.
+    pub fn audience(self, audience: impl Into<String>) -> Self {
+        let audience = audience.into();
+        self.with(|policy| policy.audience = Some(audience))
+    }
+
+    /// Clock-skew allowance for `exp`, `nbf`, `iat` and the maximum age
+    /// (default 30 s). Whole seconds; fractions are dropped.
+    pub fn leeway(self, leeway: Duration) -> Self {
+        self.with(|policy| policy.leeway = leeway.as_secs())
+    }
+
+    /// The maximum age, from `iat`, of a token that has no `exp`
+    /// (default 1200 s, MATTR VII's example session timeout). A token with
+    /// `exp` is governed by its `exp`.
+    pub fn max_age(self, max_age: Duration) -> Self {
+        self.with(|policy| policy.max_age = max_age.as_secs())
+    }
+
+    /// The longest token parameter accepted, in bytes as sent (default
+    /// 4096). Longer ones are refused before any decoding.
+    pub fn max_token_length(self, max: usize) -> Self {
+        self.with(|policy| policy.max_token_len = max)
+    }
+
+    /// The query parameter the incoming token is read from (default
+    /// `session_token`, as MATTR VII sends it). The response token always
+    /// goes back as `session_token`.
+    pub fn query_param(self, name: impl Into<Cow<'static, str>>) -> Self {
+        let name = name.into();
+        self.with(|policy| policy.param = name)
+    }
+
+    /// Allows `redirectUrl` to point at `origin`'s origin (scheme, host and
+    /// port; any path). Call once per origin. Once any origin is allowed,
+    /// all others are refused; by default any https origin is accepted.
+    pub fn allow_redirect_origin(self, origin: &Url) -> Self {
+        let origin = origin.origin();
+        self.with(|policy| policy.redirect_origins.push(origin))
+    }
+
+    /// The source of time for lifetime checks and response tokens.
+    pub fn clock(self, clock: impl Clock) -> Self {
+        let clock = Arc::new(clock);
+        self.with(|policy| policy.clock = clock)
+    }
+
+    /// How long a response token is valid (`exp - iat`, default 60 s).
+    pub fn response_lifetime(self, lifetime: Duration) -> Self {
+        self.with(|policy| policy.response_lifetime = lifetime.as_secs())
+    }
+
+    /// The longest redirect URL back to MATTR VII, in characters (default
+    /// 2000). A completion that would exceed it is an error, never a
+    /// truncated redirect.
+    pub fn max_redirect_url_length(self, max: usize) -> Self {
+        self.with(|policy| policy.max_url_len = max)
+    }
+
+    /// Reads the user claims as `C2` instead of a JSON map. A token whose
+    /// claims do not deserialize into `C2` is refused
+    /// ([`Rejection::ClaimsMismatch`]); an absent `claims` is read as `{}`.
+    pub fn claims<C2>(self) -> InteractionHookLayer<C2, R>
+    where
+        C2: DeserializeOwned + Send + Sync + 'static,
+    {
+        InteractionHookLayer {
+            policy: self.policy,
+            on_rejection: self.on_rejection,
+            _claims: PhantomData,
+        }
+    }
+
+    /// Replaces the response to refused requests, e.g. with an HTML page.
+    ///
+    /// ```
+    /// use hook_layer::{HookSecret, InteractionHookLayer, Rejection};
+    /// use http::Response;
+    ///
+    /// # let secret = HookSecret::from_bytes(&[7; 32])?;
+    /// let layer = InteractionHookLayer::new(secret).on_rejection(|rejection: &Rejection| {
+    ///     let page = format!("<h1>Sorry</h1><p>{rejection}. Please start again.</p>");
+    ///     let mut response = rejection.to_response(page);
+    ///     response.headers_mut().insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+    ///     response
+    /// });
+    /// # Ok::<(), hook_layer::SecretError>(())
+    /// ```
+    pub fn on_rejection<R2>(self, on_rejection: R2) -> InteractionHookLayer<C, R2> {
+        InteractionHookLayer {
+            policy: self.policy,
+            on_rejection,
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, R> InteractionHookLayer<C, R>
+where
+    C: DeserializeOwned,
+{
+    /// Verifies the token in `uri`'s query exactly as the service does, for
+    /// use outside a tower stack.
+    pub fn verify(&self, uri: &http::Uri) -> Result<HookSession<C>, Rejection> {
+        self.policy.verify_uri(uri)
+    }
+
+    /// Verifies a bare token (no query-string handling), e.g. one received
+    /// by a native app.
+    pub fn verify_token(&self, token: &str) -> Result<HookSession<C>, Rejection> {
+        self.policy.verify_token(token)
+    }
+}
+
+impl<S, C, R: Clone> Layer<S> for InteractionHookLayer<C, R> {
+    type Service = InteractionHook<S, C, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        InteractionHook::new(inner, Arc::clone(&self.policy), self.on_rejection.clone())
+    }
+}
+
+impl<C, R: Clone> Clone for InteractionHookLayer<C, R> {
+    fn clone(&self) -> Self {
+        Self {
+            policy: Arc::clone(&self.policy),
+            on_rejection: self.on_rejection.clone(),
+            _claims: PhantomData,
+        }
+    }
+}
+
+impl<C, R> fmt::Debug for InteractionHookLayer<C, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InteractionHookLayer")
+            .field("policy", &self.policy)
+            .field("claims", &std::any::type_name::<C>())
+            .finish_non_exhaustive()
+    }
+}

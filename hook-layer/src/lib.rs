@@ -1,0 +1,84 @@
+//! Tower middleware for the MATTR VII interaction hook.
+//!
+//! MATTR VII sends the holder's browser to your hook with a `session_token`
+//! query parameter: an HS256 JWT signed with the hook secret. This crate
+//! verifies it, hands your handler a typed [`HookSession`], and, when the
+//! interaction is over, signs the response token and redirects the browser
+//! back to MATTR VII.
+//!
+//! ```
+//! use axum::{Router, routing::get};
+//! use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
+//! use tower::ServiceExt;
+//!
+//! #[derive(Clone, serde::Deserialize)]
+//! struct Profile {
+//!     given_name: String,
+//! }
+//!
+//! async fn welcome(session: HookSession<Profile>) -> String {
+//!     format!("Welcome, {}", session.claims().given_name)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret: HookSecret = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=".parse()?;
+//! let app = Router::new()
+//!     .route("/interaction", get(welcome))
+//!     .layer(
+//!         InteractionHookLayer::new(secret)
+//!             .issuer("https://tenant.vii.au01.mattr.global")
+//!             .audience("https://hook.example.com/interaction")
+//!             .claims::<Profile>(),
+//!     );
+//!
+//! // A request without a valid token never reaches `welcome`.
+//! let request = http::Request::get("/interaction?session_token=forged.token.here")
+//!     .body(axum::body::Body::empty())?;
+//! let response = app.oneshot(request).await?;
+//! assert_eq!(response.status(), http::StatusCode::UNAUTHORIZED);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Features
+//!
+//! - `rust-crypto` (default): HMAC through the RustCrypto crates.
+//! - `aws-lc-rs`: HMAC through aws-lc-rs; preferred when both are on.
+//! - `axum` (default): [`HookSession`] is an extractor; completions and
+//!   errors implement `IntoResponse`.
+//! - `tracing`: one `debug` event per refused request, with its reason and
+//!   never the token.
+//! - `test-util`: `testing::MockIssuer`, which plays MATTR VII in tests.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod clock;
+mod completion;
+#[cfg(feature = "axum")]
+mod extract;
+mod future;
+mod jwt;
+mod layer;
+mod query;
+mod rejection;
+mod secret;
+mod service;
+mod session;
+#[cfg(any(test, feature = "test-util"))]
+pub mod testing;
+mod verify;
+
+pub use clock::{Clock, SystemClock};
+pub use completion::{Completion, CompletionError, Failure, HookRedirect};
+#[cfg(feature = "axum")]
+pub use extract::MissingSession;
+pub use future::ResponseFuture;
+pub use layer::InteractionHookLayer;
+pub use rejection::{DefaultOnRejection, OnRejection, Rejection};
+pub use secret::{HookSecret, MIN_SECRET_LEN, SecretError};
+pub use service::InteractionHook;
+pub use session::{ClaimsMap, HookSession};
+pub use verify::SESSION_TOKEN_PARAM;

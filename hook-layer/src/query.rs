@@ -1,0 +1,189 @@
+//! The session token's trip through query strings: read strictly on the way
+//! in, written without disturbing anything else on the way out.
+
+use std::borrow::Cow;
+
+/// Why a query parameter could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum QueryError {
+    /// The parameter appears more than once.
+    Duplicate,
+    /// The value has a `%` not followed by two hex digits, or decodes to
+    /// bytes that are not UTF-8.
+    BadEncoding,
+}
+
+/// Finds the one raw (still percent-encoded) value of `name` in `query`.
+///
+/// Names are compared after decoding, as form decoders see them, so that
+/// `session%5Ftoken` cannot smuggle in a second token. A repeated name is an
+/// error: which of two tokens to trust is not ours to guess.
+pub(crate) fn find_raw<'q>(query: &'q str, name: &str) -> Result<Option<&'q str>, QueryError> {
+    let mut found = None;
+    for pair in query.split('&') {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        if key_is(key, name) {
+            if found.is_some() {
+                return Err(QueryError::Duplicate);
+            }
+            found = Some(value);
+        }
+    }
+    Ok(found)
+}
+
+fn key_is(key: &str, name: &str) -> bool {
+    if key == name {
+        return true;
+    }
+    // Only an encoded key can decode to `name`; skip the decoding otherwise.
+    (key.contains('%') || key.contains('+'))
+        && form_urlencoded::parse(key.as_bytes())
+            .next()
+            .is_some_and(|(decoded, _)| decoded == name)
+}
+
+/// Decodes a raw query value strictly: `+` is a space, every `%` must start
+/// a two-digit hex escape, and the result must be UTF-8. Values that need no
+/// decoding (every real JWT) are borrowed, not copied.
+pub(crate) fn decode_strict(raw: &str) -> Result<Cow<'_, str>, QueryError> {
+    if !raw.contains(['%', '+']) {
+        return Ok(Cow::Borrowed(raw));
+    }
+    let bytes = raw.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => decoded.push(b' '),
+            b'%' => {
+                let high = bytes.get(i + 1).and_then(|b| hex_value(*b));
+                let low = bytes.get(i + 2).and_then(|b| hex_value(*b));
+                let (Some(high), Some(low)) = (high, low) else {
+                    return Err(QueryError::BadEncoding);
+                };
+                decoded.push(high << 4 | low);
+                i += 2;
+            }
+            byte => decoded.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(decoded)
+        .map(Cow::Owned)
+        .map_err(|_| QueryError::BadEncoding)
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|digit| digit as u8)
+}
+
+/// Sets `name=value` as the last parameter of `url`'s query, dropping any
+/// earlier `name` parameters and keeping every other parameter exactly as it
+/// was written (re-encoding them could break a URL the issuer signed or
+/// parses byte for byte). The fragment is kept by `Url` itself.
+///
+/// `value` must already be query-safe; a JWT (base64url and dots) is.
+pub(crate) fn replace_param(url: &mut url::Url, name: &str, value: &str) {
+    let mut query =
+        String::with_capacity(url.query().map_or(0, str::len) + name.len() + value.len() + 2);
+    for pair in url.query().unwrap_or("").split('&') {
+        let key = pair.split_once('=').map_or(pair, |(key, _)| key);
+        if pair.is_empty() || key_is(key, name) {
+            continue;
+        }
+        query.push_str(pair);
+        query.push('&');
+    }
+    query.push_str(name);
+    query.push('=');
+    query.push_str(value);
+    url.set_query(Some(&query));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_parameter_among_others() {
+        assert_eq!(
+            find_raw("a=1&session_token=abc&b=2", "session_token"),
+            Ok(Some("abc"))
+        );
+        assert_eq!(
+            find_raw("session_token=abc", "session_token"),
+            Ok(Some("abc"))
+        );
+        assert_eq!(find_raw("a=1&b=2", "session_token"), Ok(None));
+        assert_eq!(find_raw("", "session_token"), Ok(None));
+        assert_eq!(find_raw("session_token", "session_token"), Ok(Some("")));
+        assert_eq!(find_raw("xsession_token=abc", "session_token"), Ok(None));
+    }
+
+    #[test]
+    fn refuses_a_repeated_parameter_however_spelled() {
+        for query in [
+            "session_token=a&session_token=b",
+            "session_token=a&session_token=a",
+            "session_token=a&session%5Ftoken=b",
+            "session%5ftoken=a&session_token",
+        ] {
+            assert_eq!(
+                find_raw(query, "session_token"),
+                Err(QueryError::Duplicate),
+                "{query}"
+            );
+        }
+        assert_eq!(
+            find_raw("session%5Ftoken=a", "session_token"),
+            Ok(Some("a"))
+        );
+    }
+
+    #[test]
+    fn decodes_strictly() {
+        assert_eq!(decode_strict("a.b.c").unwrap(), "a.b.c");
+        assert!(matches!(decode_strict("a.b.c").unwrap(), Cow::Borrowed(_)));
+        assert_eq!(decode_strict("a%2Eb%2ec").unwrap(), "a.b.c");
+        assert_eq!(decode_strict("a+b").unwrap(), "a b");
+        assert_eq!(decode_strict("%C3%A9").unwrap(), "é");
+        for bad in ["%", "%2", "%zz", "a%G1", "%ff", "%C3", "%80abc"] {
+            assert_eq!(decode_strict(bad), Err(QueryError::BadEncoding), "{bad}");
+        }
+    }
+
+    fn replaced(url: &str) -> String {
+        let mut url = url::Url::parse(url).unwrap();
+        replace_param(&mut url, "session_token", "x.y.z");
+        url.into()
+    }
+
+    #[test]
+    fn appends_keeping_query_and_fragment() {
+        assert_eq!(
+            replaced("https://t.example/cb"),
+            "https://t.example/cb?session_token=x.y.z"
+        );
+        assert_eq!(
+            replaced("https://t.example/cb?"),
+            "https://t.example/cb?session_token=x.y.z"
+        );
+        assert_eq!(
+            replaced("https://t.example/cb?a=1&b=%20+2"),
+            "https://t.example/cb?a=1&b=%20+2&session_token=x.y.z"
+        );
+        assert_eq!(
+            replaced("https://t.example/cb?a=1#frag"),
+            "https://t.example/cb?a=1&session_token=x.y.z#frag"
+        );
+        assert_eq!(
+            replaced("https://t.example/cb?session_token=old&a=1&session%5Ftoken=older"),
+            "https://t.example/cb?a=1&session_token=x.y.z"
+        );
+        assert_eq!(
+            replaced("https://t.example/cb?&&a=1&"),
+            "https://t.example/cb?a=1&session_token=x.y.z"
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! The hook secret, as MATTR VII hands it out.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use zeroize::Zeroizing;
+
+use crate::jwt::{KeyError, Keys};
+
+/// The shortest key this crate accepts, in bytes: RFC 7518 section 3.2
+/// requires at least 256 bits for HS256, and MATTR VII issues 32 bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// The interaction hook secret: the HMAC key that MATTR VII and the hook
+/// share.
+///
+/// MATTR VII returns it, when the hook is configured, as standard base64
+/// (for example `dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=`). The key is
+/// the *decoded* bytes, not the string; [`HookSecret::from_base64`] does
+/// that decoding.
+///
+/// Key bytes are zeroized when the last clone is dropped, and neither
+/// `Debug` nor any error message prints them. Cloning is cheap.
+///
+/// ```
+/// use hook_layer::HookSecret;
+///
+/// let secret: HookSecret = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=".parse()?;
+/// assert_eq!(format!("{secret:?}"), "HookSecret(<redacted>)");
+/// # Ok::<(), hook_layer::SecretError>(())
+/// ```
+#[derive(Clone)]
+pub struct HookSecret {
+    keys: Arc<Keys>,
+}
+
+impl HookSecret {
+    /// Reads the secret in the standard base64 form MATTR VII returns
+    /// (surrounding whitespace is ignored, padding is required).
+    pub fn from_base64(encoded: &str) -> Result<Self, SecretError> {
+        let bytes = Zeroizing::new(
+            STANDARD
+                .decode(encoded.trim())
+                .map_err(|_| SecretError::InvalidBase64)?,
+        );
+        Self::from_bytes(&bytes)
+    }
+
+    /// Uses `bytes` as the key directly, for a secret that is already
+    /// decoded. The caller keeps ownership of (and should zeroize) `bytes`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, SecretError> {
+        if bytes.len() < MIN_SECRET_LEN {
+            return Err(SecretError::TooShort { len: bytes.len() });
+        }
+        let keys = Keys::new(bytes).map_err(|error| match error {
+            KeyError::NoProvider => SecretError::NoCryptoProvider,
+            KeyError::Unsupported => SecretError::Unsupported,
+        })?;
+        Ok(Self {
+            keys: Arc::new(keys),
+        })
+    }
+
+    pub(crate) fn keys(&self) -> &Keys {
+        &self.keys
+    }
+}
+
+impl FromStr for HookSecret {
+    type Err = SecretError;
+
+    /// Same as [`HookSecret::from_base64`].
+    fn from_str(encoded: &str) -> Result<Self, Self::Err> {
+        Self::from_base64(encoded)
+    }
+}
+
+impl fmt::Debug for HookSecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("HookSecret(<redacted>)")
+    }
+}
+
+/// Why a [`HookSecret`] could not be built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// The text is not standard base64 (alphabet `A-Z a-z 0-9 + /`, with
+    /// `=` padding).
+    InvalidBase64,
+    /// The decoded key is shorter than [`MIN_SECRET_LEN`] bytes.
+    TooShort {
+        /// The decoded length, in bytes.
+        len: usize,
+    },
+    /// No crypto backend: enable the `rust-crypto` or `aws-lc-rs` feature,
+    /// or install a `jsonwebtoken::crypto::CryptoProvider` first.
+    NoCryptoProvider,
+    /// The installed crypto provider cannot do HS256 with this key.
+    Unsupported,
+}
+
+impl fmt::Display for SecretError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidBase64 => f.write_str(
+                "the hook secret is not standard base64; paste it exactly as MATTR VII returned it",
+            ),
+            Self::TooShort { len } => write!(
+                f,
+                "the hook secret decodes to {len} bytes; HS256 needs at least {MIN_SECRET_LEN}"
+            ),
+            Self::NoCryptoProvider => f.write_str(
+                "no crypto backend: enable the `rust-crypto` or `aws-lc-rs` feature of hook-layer, \
+                 or install a jsonwebtoken CryptoProvider before building the secret",
+            ),
+            Self::Unsupported => {
+                f.write_str("the installed crypto provider cannot sign or verify HS256")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SecretError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example secret from MATTR VII's documentation.
+    const MATTR_EXAMPLE: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+
+    /// Built without a backend, the secret says so instead of panicking in
+    /// the first request. (`cargo test -p hook-layer --no-default-features
+    /// --lib no_backend`)
+    #[test]
+    #[cfg(not(any(feature = "rust-crypto", feature = "aws-lc-rs")))]
+    fn no_backend_is_an_error_when_the_secret_is_built() {
+        assert_eq!(
+            HookSecret::from_bytes(&[1; 32]).unwrap_err(),
+            SecretError::NoCryptoProvider
+        );
+        assert!(
+            SecretError::NoCryptoProvider
+                .to_string()
+                .contains("rust-crypto")
+        );
+    }
+
+    #[test]
+    fn reads_mattrs_example_secret() {
+        assert!(HookSecret::from_base64(MATTR_EXAMPLE).is_ok());
+        assert!(format!(" {MATTR_EXAMPLE}\n").parse::<HookSecret>().is_ok());
+    }
+
+    #[test]
+    fn the_key_is_the_decoded_bytes_not_the_text() {
+        let decoded = STANDARD.decode(MATTR_EXAMPLE).unwrap();
+        let from_text = HookSecret::from_base64(MATTR_EXAMPLE).unwrap();
+        let from_bytes = HookSecret::from_bytes(&decoded).unwrap();
+        let token = from_text.keys().sign(b"{}").unwrap();
+        assert_eq!(token, from_bytes.keys().sign(b"{}").unwrap());
+        let as_text = HookSecret::from_bytes(MATTR_EXAMPLE.as_bytes()).unwrap();
+        assert_ne!(token, as_text.keys().sign(b"{}").unwrap());
+    }
+
+    #[test]
+    fn refuses_bad_base64() {
+        for bad in [
+            "not base64!",
+            "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk_sPbWTa7c=",
+            "dGtU rijB",
+            "abc",
+        ] {
+            assert_eq!(
+                HookSecret::from_base64(bad).unwrap_err(),
+                SecretError::InvalidBase64,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_short_keys() {
+        // 24 bytes of key material, valid base64.
+        let short = STANDARD.encode([7u8; 24]);
+        assert_eq!(
+            HookSecret::from_base64(&short).unwrap_err(),
+            SecretError::TooShort { len: 24 }
+        );
+        assert_eq!(
+            HookSecret::from_bytes(&[1; 31]).unwrap_err(),
+            SecretError::TooShort { len: 31 }
+        );
+        assert_eq!(
+            HookSecret::from_bytes(&[]).unwrap_err(),
+            SecretError::TooShort { len: 0 }
+        );
+        assert!(HookSecret::from_bytes(&[1; 32]).is_ok());
+        assert!(HookSecret::from_bytes(&[1; 64]).is_ok());
+    }
+
+    #[test]
+    fn nothing_prints_key_material() {
+        let secret = HookSecret::from_base64(MATTR_EXAMPLE).unwrap();
+        let debug = format!("{secret:?} {:?}", secret.clone());
+        assert!(!debug.contains("dGtU"));
+        assert_eq!(debug, "HookSecret(<redacted>) HookSecret(<redacted>)");
+        let error = HookSecret::from_base64("short").unwrap_err().to_string();
+        assert!(!error.contains("short"));
+    }
+}

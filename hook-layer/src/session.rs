@@ -1,0 +1,128 @@
+//! The verified session a handler works with.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use url::Url;
+
+use crate::verify::Policy;
+
+/// The user claims type used when none is chosen: the JSON object as sent.
+pub type ClaimsMap = serde_json::Map<String, serde_json::Value>;
+
+/// A verified interaction hook session: what MATTR VII sent in the
+/// `session_token`, after every check passed.
+///
+/// The layer puts one into the request extensions of every request it lets
+/// through; with the `axum` feature it is also an extractor. `C` is the
+/// type of the user claims, chosen with
+/// [`InteractionHookLayer::claims`](crate::InteractionHookLayer::claims).
+///
+/// Cloning is cheap (one reference count). `Debug` shows neither the token
+/// nor the claims.
+pub struct HookSession<C = ClaimsMap> {
+    inner: Arc<Inner<C>>,
+}
+
+pub(crate) struct Inner<C> {
+    pub(crate) core: SessionCore,
+    pub(crate) claims: C,
+}
+
+/// Everything but the user claims: what a completion needs, free of `C`.
+pub(crate) struct SessionCore {
+    pub(crate) state: String,
+    pub(crate) redirect_url: Url,
+    pub(crate) issuer: String,
+    pub(crate) audience: String,
+    pub(crate) issued_at: Option<u64>,
+    pub(crate) expires_at: Option<u64>,
+    pub(crate) token: Box<str>,
+    pub(crate) policy: Arc<Policy>,
+}
+
+impl<C> HookSession<C> {
+    pub(crate) fn new(core: SessionCore, claims: C) -> Self {
+        Self {
+            inner: Arc::new(Inner { core, claims }),
+        }
+    }
+
+    pub(crate) fn core(&self) -> &SessionCore {
+        &self.inner.core
+    }
+
+    /// The user claims from the authentication provider, limited to the
+    /// names configured for the hook on the tenant.
+    pub fn claims(&self) -> &C {
+        &self.inner.claims
+    }
+
+    /// The opaque `state` that the response must echo (the completion
+    /// helpers do that).
+    pub fn state(&self) -> &str {
+        &self.core().state
+    }
+
+    /// Where the browser goes back to when the interaction is over.
+    pub fn redirect_url(&self) -> &Url {
+        &self.core().redirect_url
+    }
+
+    /// The token's `iss`: the tenant URL.
+    pub fn issuer(&self) -> &str {
+        &self.core().issuer
+    }
+
+    /// The audience this token was accepted for: the configured audience
+    /// (the hook URL) when one is set, otherwise the token's `aud` (its
+    /// first entry when it is an array).
+    pub fn audience(&self) -> &str {
+        &self.core().audience
+    }
+
+    /// The token's `iat`, when present.
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        self.core().issued_at.map(from_unix)
+    }
+
+    /// The token's `exp`, when present.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.core().expires_at.map(from_unix)
+    }
+
+    /// The raw session token, to carry to the next page of a multi-step
+    /// journey (as the `session_token` query parameter of a link or a form
+    /// action), where the layer verifies it again.
+    ///
+    /// It is a bearer credential: keep it out of logs and `Referer` headers.
+    pub fn token(&self) -> &str {
+        &self.core().token
+    }
+}
+
+fn from_unix(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+impl<C> Clone for HookSession<C> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<C> fmt::Debug for HookSession<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let core = self.core();
+        f.debug_struct("HookSession")
+            .field("issuer", &core.issuer)
+            .field("audience", &core.audience)
+            .field("redirect_url", &core.redirect_url.as_str())
+            .field("issued_at", &core.issued_at)
+            .field("expires_at", &core.expires_at)
+            .finish_non_exhaustive()
+    }
+}

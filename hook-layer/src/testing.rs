@@ -1,0 +1,428 @@
+//! [`MockIssuer`]: MATTR VII's side of the interaction hook, for tests.
+//!
+//! It mints session tokens exactly as MATTR VII sends them, with knobs to
+//! make them expired, wrongly signed or wrongly addressed, and it reads a
+//! completion redirect back and checks it as MATTR VII would.
+//!
+//! ```
+//! use hook_layer::testing::{MockIssuer, Outcome};
+//! use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
+//! use serde_json::json;
+//!
+//! let secret = HookSecret::from_bytes(&[7; 32])?;
+//! let issuer = MockIssuer::new(secret.clone());
+//! let layer = InteractionHookLayer::new(secret)
+//!     .issuer(MockIssuer::TENANT)
+//!     .audience(MockIssuer::HOOK_URL);
+//!
+//! // What MATTR VII would put in the browser's address bar.
+//! let uri = issuer.session().claim("email", "ada@example.com").uri("/interaction");
+//! let session: HookSession = layer.verify(&uri.parse()?)?;
+//! assert_eq!(session.claims()["email"], json!("ada@example.com"));
+//!
+//! // What the hook sends back, read as MATTR VII would.
+//! let redirect = session.complete().claim("termsAccepted", true)?.redirect()?;
+//! let response = issuer.read_redirect(redirect.url())?;
+//! assert_eq!(response.state, session.state());
+//! assert_eq!(response.outcome, Outcome::Completed {
+//!     claims: json!({ "termsAccepted": true }).as_object().unwrap().clone(),
+//!     claims_to_persist: vec![],
+//! });
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use url::Url;
+
+use crate::clock::{Clock, SystemClock, to_unix, unix_seconds};
+use crate::query;
+use crate::secret::HookSecret;
+use crate::session::ClaimsMap;
+use crate::verify::SESSION_TOKEN_PARAM;
+
+/// Plays MATTR VII: mints session tokens and reads responses.
+pub struct MockIssuer {
+    secret: HookSecret,
+    tenant: String,
+    hook_url: String,
+    redirect_url: String,
+    clock: Arc<dyn Clock>,
+    sessions: AtomicU64,
+}
+
+impl MockIssuer {
+    /// The default tenant URL (`iss` of session tokens).
+    pub const TENANT: &str = "https://tenant.vii.au01.mattr.global";
+    /// The default hook URL (`aud` of session tokens).
+    pub const HOOK_URL: &str = "https://hook.example.com/interaction";
+    /// The default `redirectUrl`: an illustrative address on the tenant.
+    pub const REDIRECT_URL: &str =
+        "https://tenant.vii.au01.mattr.global/core/v1/openid/interaction-hook/callback";
+    /// How long minted tokens live by default: MATTR VII's example
+    /// `sessionTimeoutInSec`.
+    pub const SESSION_TIMEOUT: Duration = Duration::from_secs(1200);
+
+    /// A mock tenant signing with `secret`, at [`TENANT`](Self::TENANT),
+    /// calling the hook at [`HOOK_URL`](Self::HOOK_URL).
+    pub fn new(secret: HookSecret) -> Self {
+        Self {
+            secret,
+            tenant: Self::TENANT.to_owned(),
+            hook_url: Self::HOOK_URL.to_owned(),
+            redirect_url: Self::REDIRECT_URL.to_owned(),
+            clock: Arc::new(SystemClock),
+            sessions: AtomicU64::new(0),
+        }
+    }
+
+    /// Sets the tenant URL: the `iss` of minted tokens and the `aud`
+    /// expected in responses.
+    #[must_use]
+    pub fn tenant(mut self, url: impl Into<String>) -> Self {
+        self.tenant = url.into();
+        self
+    }
+
+    /// Sets the hook URL: the `aud` of minted tokens and the `iss` expected
+    /// in responses.
+    #[must_use]
+    pub fn hook_url(mut self, url: impl Into<String>) -> Self {
+        self.hook_url = url.into();
+        self
+    }
+
+    /// Sets the `redirectUrl` of minted tokens, where responses must go.
+    #[must_use]
+    pub fn redirect_url(mut self, url: impl Into<String>) -> Self {
+        self.redirect_url = url.into();
+        self
+    }
+
+    /// Sets the clock used for `iat`/`exp` and for checking responses.
+    #[must_use]
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The tenant URL.
+    pub fn tenant_url(&self) -> &str {
+        &self.tenant
+    }
+
+    /// Starts a session token: by default shaped exactly like MATTR VII's,
+    /// with a fresh `state`, `iat` now, `exp` after
+    /// [`SESSION_TIMEOUT`](Self::SESSION_TIMEOUT) and empty claims.
+    pub fn session(&self) -> SessionToken<'_> {
+        let now = unix_seconds(&*self.clock);
+        let number = self.sessions.fetch_add(1, Ordering::Relaxed) + 1;
+        let payload = json!({
+            "iss": self.tenant,
+            "aud": self.hook_url,
+            "iat": now,
+            "exp": now + Self::SESSION_TIMEOUT.as_secs(),
+            "state": format!("mock-state-{number}-{now}"),
+            "redirectUrl": self.redirect_url,
+            "claims": {},
+        });
+        let Value::Object(payload) = payload else {
+            unreachable!("a JSON object literal")
+        };
+        SessionToken {
+            issuer: self,
+            payload,
+            header: None,
+            secret: None,
+        }
+    }
+
+    /// Reads a completion redirect (a `Location` value or any URL) as MATTR
+    /// VII would: it must go to the `redirectUrl`, carry one
+    /// `session_token`, and that token must pass [`read_token`](Self::read_token).
+    pub fn read_redirect(&self, location: &str) -> Result<HookResponse, MockIssuerError> {
+        let url = Url::parse(location).map_err(|_| MockIssuerError::NotAUrl)?;
+        let expected = Url::parse(&self.redirect_url).map_err(|_| MockIssuerError::NotAUrl)?;
+        if url.origin() != expected.origin() || url.path() != expected.path() {
+            return Err(MockIssuerError::WrongDestination);
+        }
+        let token = match query::find_raw(url.query().unwrap_or(""), SESSION_TOKEN_PARAM) {
+            Ok(Some(token)) if !token.is_empty() => token,
+            Ok(_) => return Err(MockIssuerError::NoToken),
+            Err(_) => return Err(MockIssuerError::BadQuery),
+        };
+        let token = query::decode_strict(token).map_err(|_| MockIssuerError::BadQuery)?;
+        self.read_token(&token)
+    }
+
+    /// Verifies a response token with an independent verifier
+    /// (`jsonwebtoken::decode`): HS256 with the secret, `iss` = the hook
+    /// URL, `aud` = the tenant, `exp` in the future by this issuer's clock,
+    /// `state` present, and exactly one of `claims` and `error`.
+    pub fn read_token(&self, token: &str) -> Result<HookResponse, MockIssuerError> {
+        use jsonwebtoken::{Algorithm, Validation};
+
+        crate::jwt::ensure_default_provider();
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[&self.hook_url]);
+        validation.set_audience(&[&self.tenant]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+        // `exp` is checked below, against this issuer's clock.
+        validation.validate_exp = false;
+        let key = self.secret.keys().decoding_key();
+        let data = jsonwebtoken::decode::<ResponseClaims>(token, key, &validation)
+            .map_err(|error| MockIssuerError::Rejected(format!("{:?}", error.kind())))?;
+        let claims = data.claims;
+        let now = unix_seconds(&*self.clock);
+        if claims.exp <= now {
+            return Err(MockIssuerError::Expired);
+        }
+        if claims.state.is_empty() {
+            return Err(MockIssuerError::Shape("`state` is empty"));
+        }
+        let outcome = match (claims.claims, claims.error) {
+            (Some(claims_map), None) => Outcome::Completed {
+                claims: claims_map,
+                claims_to_persist: claims.claims_to_persist.unwrap_or_default(),
+            },
+            (None, Some(error)) if claims.claims_to_persist.is_none() => Outcome::Failed {
+                message: error.message,
+            },
+            (Some(_), Some(_)) => return Err(MockIssuerError::Shape("both `claims` and `error`")),
+            (None, None) => return Err(MockIssuerError::Shape("neither `claims` nor `error`")),
+            (None, Some(_)) => {
+                return Err(MockIssuerError::Shape("`claimsToPersist` with `error`"));
+            }
+        };
+        Ok(HookResponse {
+            state: claims.state,
+            issued_at: claims.iat,
+            expires_at: claims.exp,
+            outcome,
+        })
+    }
+}
+
+impl fmt::Debug for MockIssuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockIssuer")
+            .field("tenant", &self.tenant)
+            .field("hook_url", &self.hook_url)
+            .field("redirect_url", &self.redirect_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session token being minted by [`MockIssuer::session`]. Every claim can
+/// be changed, removed or made hostile.
+#[must_use]
+pub struct SessionToken<'a> {
+    issuer: &'a MockIssuer,
+    payload: ClaimsMap,
+    header: Option<Vec<u8>>,
+    secret: Option<HookSecret>,
+}
+
+impl SessionToken<'_> {
+    /// Sets `state`.
+    pub fn state(self, state: impl Into<String>) -> Self {
+        self.set("state", state.into())
+    }
+
+    /// Sets `redirectUrl`.
+    pub fn redirect_url(self, url: impl Into<String>) -> Self {
+        self.set("redirectUrl", url.into())
+    }
+
+    /// Sets `iss` (normally the tenant URL).
+    pub fn issuer(self, issuer: impl Into<String>) -> Self {
+        self.set("iss", issuer.into())
+    }
+
+    /// Sets `aud` (normally the hook URL); any JSON, e.g. an array.
+    pub fn audience(self, audience: impl Serialize) -> Self {
+        self.set("aud", audience)
+    }
+
+    /// Replaces the user claims with `claims` (any JSON object).
+    pub fn claims(self, claims: impl Serialize) -> Self {
+        self.set("claims", claims)
+    }
+
+    /// Adds one user claim.
+    pub fn claim(mut self, name: &str, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        match self.payload.get_mut("claims") {
+            Some(Value::Object(claims)) => {
+                claims.insert(name.to_owned(), value);
+            }
+            _ => {
+                self.payload
+                    .insert("claims".to_owned(), json!({ name: value }));
+            }
+        }
+        self
+    }
+
+    /// Sets `iat` to `at`, and `exp` to `at` plus the session timeout.
+    pub fn issued_at(self, at: SystemTime) -> Self {
+        let at = to_unix(at);
+        self.set("iat", at)
+            .set("exp", at + MockIssuer::SESSION_TIMEOUT.as_secs())
+    }
+
+    /// Sets `exp` to `lifetime` after `iat`.
+    pub fn expires_in(self, lifetime: Duration) -> Self {
+        let iat = self.payload.get("iat").and_then(Value::as_u64).unwrap_or(0);
+        self.set("exp", iat + lifetime.as_secs())
+    }
+
+    /// An hour past its expiry: refused under any sane leeway.
+    pub fn expired(self) -> Self {
+        let now = unix_seconds(&*self.issuer.clock);
+        let exp = now.saturating_sub(3600);
+        self.set(
+            "iat",
+            exp.saturating_sub(MockIssuer::SESSION_TIMEOUT.as_secs()),
+        )
+        .set("exp", exp)
+    }
+
+    /// Sets any claim to any JSON value.
+    pub fn set(mut self, name: &str, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.payload.insert(name.to_owned(), value);
+        self
+    }
+
+    /// Removes a claim.
+    pub fn remove(mut self, name: &str) -> Self {
+        self.payload.remove(name);
+        self
+    }
+
+    /// Replaces the JOSE header (raw JSON bytes) and signs anyway, with
+    /// HS256 and the secret, so that only the header is wrong.
+    pub fn header(mut self, header: impl Into<Vec<u8>>) -> Self {
+        self.header = Some(header.into());
+        self
+    }
+
+    /// Signs with another secret: a forgery, as far as the hook can tell.
+    pub fn signed_with(mut self, secret: &HookSecret) -> Self {
+        self.secret = Some(secret.clone());
+        self
+    }
+
+    /// The claims as they will be signed.
+    pub fn payload(&self) -> &ClaimsMap {
+        &self.payload
+    }
+
+    /// The signed compact token.
+    pub fn token(&self) -> String {
+        let keys = self.secret.as_ref().unwrap_or(&self.issuer.secret).keys();
+        let payload = serde_json::to_vec(&self.payload).unwrap_or_default();
+        let header = self
+            .header
+            .as_deref()
+            .unwrap_or(br#"{"alg":"HS256","typ":"JWT"}"#);
+        keys.sign_raw(header, &payload)
+            .unwrap_or_else(|error| panic!("the mock issuer could not sign: {error}"))
+    }
+
+    /// `path?session_token=<token>`: the request target MATTR VII sends the
+    /// browser to.
+    pub fn uri(&self, path: &str) -> String {
+        format!("{path}?{SESSION_TOKEN_PARAM}={}", self.token())
+    }
+}
+
+/// A response token as MATTR VII read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HookResponse {
+    /// The echoed `state`.
+    pub state: String,
+    /// `iat`.
+    pub issued_at: u64,
+    /// `exp`.
+    pub expires_at: u64,
+    /// Claims, or the error that fails the issuance.
+    pub outcome: Outcome,
+}
+
+/// What the hook decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The issuance continues with these claims.
+    Completed {
+        /// The returned claims.
+        claims: ClaimsMap,
+        /// The names to store on the user record (`claimsToPersist`).
+        claims_to_persist: Vec<String>,
+    },
+    /// The issuance fails.
+    Failed {
+        /// `error.message`.
+        message: String,
+    },
+}
+
+#[derive(Deserialize)]
+struct ResponseClaims {
+    iat: u64,
+    exp: u64,
+    state: String,
+    claims: Option<ClaimsMap>,
+    #[serde(rename = "claimsToPersist")]
+    claims_to_persist: Option<Vec<String>>,
+    error: Option<ErrorClaim>,
+}
+
+#[derive(Deserialize)]
+struct ErrorClaim {
+    message: String,
+}
+
+/// Why [`MockIssuer`] refused a response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MockIssuerError {
+    /// The redirect is not an absolute URL.
+    NotAUrl,
+    /// The redirect does not go to the session's `redirectUrl`.
+    WrongDestination,
+    /// No `session_token` parameter.
+    NoToken,
+    /// A repeated or badly encoded `session_token` parameter.
+    BadQuery,
+    /// `jsonwebtoken` refused the token (signature, `iss`, `aud`, shape).
+    Rejected(String),
+    /// `exp` is not in the future.
+    Expired,
+    /// The payload breaks the protocol.
+    Shape(&'static str),
+}
+
+impl fmt::Display for MockIssuerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotAUrl => f.write_str("the redirect is not an absolute URL"),
+            Self::WrongDestination => f.write_str("the redirect does not go to the redirectUrl"),
+            Self::NoToken => f.write_str("the redirect has no session_token"),
+            Self::BadQuery => {
+                f.write_str("the redirect's session_token is repeated or badly encoded")
+            }
+            Self::Rejected(why) => write!(f, "the response token was refused: {why}"),
+            Self::Expired => f.write_str("the response token has expired"),
+            Self::Shape(why) => write!(f, "the response token breaks the protocol: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for MockIssuerError {}

@@ -1,0 +1,845 @@
+//! The verification policy: every rule a session token must pass, in one
+//! place. The service only moves data in and out of here.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use url::{Host, Origin, Url};
+
+use crate::clock::{Clock, SystemClock, unix_seconds};
+use crate::query::{self, QueryError};
+use crate::rejection::Rejection;
+use crate::secret::HookSecret;
+use crate::session::{HookSession, SessionCore};
+
+/// The name of the query parameter that carries the token, both ways.
+pub const SESSION_TOKEN_PARAM: &str = "session_token";
+
+/// Default clock-skew allowance, in seconds.
+pub(crate) const DEFAULT_LEEWAY: u64 = 30;
+/// Default maximum age of a token without `exp`, in seconds: MATTR VII's
+/// example `sessionTimeoutInSec`.
+pub(crate) const DEFAULT_MAX_AGE: u64 = 1200;
+/// Default cap on the token parameter, in bytes.
+pub(crate) const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
+/// Default lifetime of a response token, in seconds, as MATTR's samples use.
+pub(crate) const DEFAULT_RESPONSE_LIFETIME: u64 = 60;
+/// Default limit on the redirect URL back to MATTR VII: the safe limit MATTR
+/// gives for URLs in browsers.
+pub(crate) const DEFAULT_MAX_URL_LEN: usize = 2000;
+
+/// 9999-12-31T23:59:59Z: later NumericDates are refused rather than
+/// carried through time arithmetic.
+const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
+
+/// The shared, immutable configuration behind a layer, its services and
+/// every session they create.
+#[derive(Clone)]
+pub(crate) struct Policy {
+    pub(crate) secret: HookSecret,
+    pub(crate) issuer: Option<String>,
+    pub(crate) audience: Option<String>,
+    pub(crate) leeway: u64,
+    pub(crate) max_age: u64,
+    pub(crate) max_token_len: usize,
+    pub(crate) param: Cow<'static, str>,
+    pub(crate) redirect_origins: Vec<Origin>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) response_lifetime: u64,
+    pub(crate) max_url_len: usize,
+}
+
+impl Policy {
+    pub(crate) fn new(secret: HookSecret) -> Self {
+        Self {
+            secret,
+            issuer: None,
+            audience: None,
+            leeway: DEFAULT_LEEWAY,
+            max_age: DEFAULT_MAX_AGE,
+            max_token_len: DEFAULT_MAX_TOKEN_LEN,
+            param: Cow::Borrowed(SESSION_TOKEN_PARAM),
+            redirect_origins: Vec::new(),
+            clock: Arc::new(SystemClock),
+            response_lifetime: DEFAULT_RESPONSE_LIFETIME,
+            max_url_len: DEFAULT_MAX_URL_LEN,
+        }
+    }
+
+    pub(crate) fn now(&self) -> u64 {
+        unix_seconds(&*self.clock)
+    }
+
+    /// Reads the token from a request URI's query and verifies it.
+    pub(crate) fn verify_uri<C: DeserializeOwned>(
+        self: &Arc<Self>,
+        uri: &http::Uri,
+    ) -> Result<HookSession<C>, Rejection> {
+        let result = self
+            .token_from_query(uri.query().unwrap_or(""))
+            .and_then(|token| self.verify_token(&token));
+        #[cfg(feature = "tracing")]
+        if let Err(rejection) = &result {
+            tracing::debug!(
+                code = rejection.code(),
+                reason = %rejection,
+                path = uri.path(),
+                "interaction hook refused a request"
+            );
+        }
+        result
+    }
+
+    fn token_from_query<'q>(&self, query: &'q str) -> Result<Cow<'q, str>, Rejection> {
+        let raw = match query::find_raw(query, &self.param) {
+            Ok(Some(raw)) if !raw.is_empty() => raw,
+            Ok(_) => return Err(Rejection::MissingToken),
+            Err(QueryError::Duplicate) => return Err(Rejection::DuplicateToken),
+            Err(QueryError::BadEncoding) => return Err(Rejection::BadEncoding),
+        };
+        // The cap applies to the value as sent, before any decoding work.
+        self.check_length(raw)?;
+        query::decode_strict(raw).map_err(|_| Rejection::BadEncoding)
+    }
+
+    fn check_length(&self, token: &str) -> Result<(), Rejection> {
+        if token.len() > self.max_token_len {
+            return Err(Rejection::TokenTooLong {
+                len: token.len(),
+                max: self.max_token_len,
+            });
+        }
+        Ok(())
+    }
+
+    /// Verifies a compact token: shape, header, signature, then claims.
+    pub(crate) fn verify_token<C: DeserializeOwned>(
+        self: &Arc<Self>,
+        token: &str,
+    ) -> Result<HookSession<C>, Rejection> {
+        self.check_length(token)?;
+        let mut segments = token.split('.');
+        let (Some(header), Some(payload), Some(signature), None) = (
+            segments.next(),
+            segments.next(),
+            segments.next(),
+            segments.next(),
+        ) else {
+            return Err(Rejection::MalformedToken(
+                "expected three dot-separated segments",
+            ));
+        };
+        check_header(header)?;
+        let signing_input = &token[..header.len() + 1 + payload.len()];
+        match self
+            .secret
+            .keys()
+            .verify(signing_input.as_bytes(), signature)
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(Rejection::BadSignature),
+            Err(_) => return Err(Rejection::CryptoFailure),
+        }
+        // Only a token signed with the hook secret gets this far.
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| Rejection::MalformedToken("the payload is not base64url"))?;
+        let claims: Payload<'_> = serde_json::from_slice(&payload).map_err(|_| {
+            Rejection::MalformedToken("the payload is not a JSON object with unique claim names")
+        })?;
+        self.check_claims(claims, token)
+    }
+
+    fn check_claims<C: DeserializeOwned>(
+        self: &Arc<Self>,
+        payload: Payload<'_>,
+        token: &str,
+    ) -> Result<HookSession<C>, Rejection> {
+        let expires_at = numeric_date(payload.exp, "exp")?;
+        let not_before = numeric_date(payload.nbf, "nbf")?;
+        let issued_at = numeric_date(payload.iat, "iat")?;
+        self.check_lifetime(expires_at, not_before, issued_at, self.now())?;
+
+        let issuer = required_string(payload.iss, "iss")?;
+        if self
+            .issuer
+            .as_deref()
+            .is_some_and(|expected| expected != issuer)
+        {
+            return Err(Rejection::WrongIssuer);
+        }
+        let audience = self.check_audience(payload.aud)?;
+        let state = required_string(payload.state, "state")?;
+        let redirect_url = required_string(payload.redirect_url, "redirectUrl")?;
+        let redirect_url = self.check_redirect_url(&redirect_url)?;
+
+        let claims = match payload.claims {
+            Some(raw) => serde_json::from_str(raw.get()),
+            None => serde_json::from_str("{}"),
+        }
+        .map_err(|_| Rejection::ClaimsMismatch)?;
+
+        let core = SessionCore {
+            state,
+            redirect_url,
+            issuer,
+            audience,
+            issued_at,
+            expires_at,
+            token: token.into(),
+            policy: Arc::clone(self),
+        };
+        Ok(HookSession::new(core, claims))
+    }
+
+    /// The lifetime rules. `exp`, when present, governs: the tenant's
+    /// session timeout may be longer than any maximum age of ours, and a
+    /// slow user must not be refused early. The maximum age bounds a token
+    /// without `exp`; a token with neither cannot be bounded.
+    ///
+    /// With leeway `L`, a token is valid at `now` when
+    /// `now < exp + L`, `now + L >= nbf`, `now + L >= iat`, and (without
+    /// `exp`) `now <= iat + max_age + L`.
+    fn check_lifetime(
+        &self,
+        expires_at: Option<u64>,
+        not_before: Option<u64>,
+        issued_at: Option<u64>,
+        now: u64,
+    ) -> Result<(), Rejection> {
+        let leeway = self.leeway;
+        let started = |at: Option<u64>| at.is_none_or(|at| now.saturating_add(leeway) >= at);
+        if !started(not_before) || !started(issued_at) {
+            return Err(Rejection::NotYetValid);
+        }
+        let live = match (expires_at, issued_at) {
+            (Some(exp), _) => now < exp.saturating_add(leeway),
+            (None, Some(iat)) => now <= iat.saturating_add(self.max_age).saturating_add(leeway),
+            (None, None) => return Err(Rejection::NoLifetime),
+        };
+        if live {
+            Ok(())
+        } else {
+            Err(Rejection::Expired)
+        }
+    }
+
+    /// `aud` may be a string or an array (RFC 7519 section 4.1.3). The
+    /// audience recorded is the configured one, or the token's first.
+    fn check_audience(&self, raw: Option<&RawValue>) -> Result<String, Rejection> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Audience {
+            One(String),
+            Many(Vec<String>),
+        }
+        let raw = raw.ok_or(Rejection::MissingClaim("aud"))?;
+        let audiences = match serde_json::from_str(raw.get()) {
+            Ok(Audience::One(one)) => vec![one],
+            Ok(Audience::Many(many)) => many,
+            Err(_) => return Err(Rejection::InvalidClaim("aud")),
+        };
+        match (&self.audience, audiences.first()) {
+            (_, None) => Err(Rejection::InvalidClaim("aud")),
+            (Some(expected), _) if audiences.contains(expected) => Ok(expected.clone()),
+            (Some(_), _) => Err(Rejection::WrongAudience),
+            (None, Some(first)) if first.is_empty() => Err(Rejection::InvalidClaim("aud")),
+            (None, Some(first)) => Ok(first.clone()),
+        }
+    }
+
+    /// The redirect policy. The token is signed, so this is defence in
+    /// depth: the browser must only ever be sent to a plain web address of
+    /// the issuer, never to a script, a data URL or a look-alike.
+    fn check_redirect_url(&self, raw: &str) -> Result<Url, Rejection> {
+        let refuse = |why| Err(Rejection::InvalidRedirectUrl(why));
+        // URL parsers silently strip, drop or rewrite these (a backslash
+        // reads as a slash, `https:host` as `https://host`); refuse rather
+        // than redirect somewhere other than what the token says.
+        if raw
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+        {
+            return refuse("it contains whitespace, control characters or backslashes");
+        }
+        let has_authority = raw.split_once("://").is_some_and(|(scheme, _)| {
+            !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphabetic())
+        });
+        let Some(url) = has_authority.then(|| Url::parse(raw).ok()).flatten() else {
+            return refuse("it is not an absolute URL");
+        };
+        let loopback = match url.host() {
+            Some(Host::Domain(domain)) => domain == "localhost",
+            Some(Host::Ipv4(ip)) if ip.is_loopback() => true,
+            Some(Host::Ipv6(ip)) if ip.is_loopback() => true,
+            Some(Host::Ipv4(_) | Host::Ipv6(_)) => {
+                return refuse("it names an IP address instead of a host");
+            }
+            None => return refuse("it has no host"),
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if loopback => {}
+            "http" => return refuse("http is allowed only for loopback hosts"),
+            _ => return refuse("its scheme is not https"),
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return refuse("it carries user information");
+        }
+        if !self.redirect_origins.is_empty() && !self.redirect_origins.contains(&url.origin()) {
+            return refuse("its origin is not in the allowed list");
+        }
+        Ok(url)
+    }
+}
+
+impl fmt::Debug for Policy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Policy")
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("leeway", &self.leeway)
+            .field("max_age", &self.max_age)
+            .field("max_token_len", &self.max_token_len)
+            .field("param", &self.param)
+            .field("redirect_origins", &self.redirect_origins)
+            .field("response_lifetime", &self.response_lifetime)
+            .field("max_url_len", &self.max_url_len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The JOSE header: only what is checked. Unknown parameters (`typ`, `kid`,
+/// `jku`, ...) are ignored: the key is fixed, nothing in the header can
+/// choose another. Duplicate names make the header malformed.
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow)]
+    alg: Option<&'a RawValue>,
+    #[serde(borrow)]
+    crit: Option<&'a RawValue>,
+}
+
+fn check_header(encoded: &str) -> Result<(), Rejection> {
+    let json = URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| Rejection::MalformedToken("the header is not base64url"))?;
+    let header: Header<'_> = serde_json::from_slice(&json)
+        .map_err(|_| Rejection::MalformedToken("the header is not a JSON object"))?;
+    if header.crit.is_some() {
+        return Err(Rejection::CriticalHeader);
+    }
+    // Exactly the JSON text "HS256": no other algorithm, spelling or escape.
+    match header.alg {
+        Some(alg) if alg.get() == r#""HS256""# => Ok(()),
+        _ => Err(Rejection::WrongAlgorithm),
+    }
+}
+
+/// The registered and MATTR claims, captured unparsed so that each can be
+/// checked with its own precise refusal; unknown claims are skipped.
+#[derive(Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    iss: Option<&'a RawValue>,
+    #[serde(borrow)]
+    aud: Option<&'a RawValue>,
+    #[serde(borrow)]
+    exp: Option<&'a RawValue>,
+    #[serde(borrow)]
+    nbf: Option<&'a RawValue>,
+    #[serde(borrow)]
+    iat: Option<&'a RawValue>,
+    #[serde(borrow)]
+    state: Option<&'a RawValue>,
+    #[serde(borrow, rename = "redirectUrl")]
+    redirect_url: Option<&'a RawValue>,
+    #[serde(borrow)]
+    claims: Option<&'a RawValue>,
+}
+
+/// A NumericDate (RFC 7519 section 2): a non-negative JSON number of
+/// seconds. Fractions are allowed and rounded down.
+fn numeric_date(raw: Option<&RawValue>, claim: &'static str) -> Result<Option<u64>, Rejection> {
+    let Some(raw) = raw else { return Ok(None) };
+    let seconds = match raw.get().parse::<u64>() {
+        Ok(seconds) => seconds,
+        Err(_) => match serde_json::from_str::<f64>(raw.get()) {
+            Ok(seconds) if seconds.is_finite() && seconds >= 0.0 => seconds as u64,
+            _ => return Err(Rejection::InvalidClaim(claim)),
+        },
+    };
+    if seconds > MAX_NUMERIC_DATE {
+        return Err(Rejection::InvalidClaim(claim));
+    }
+    Ok(Some(seconds))
+}
+
+fn required_string(raw: Option<&RawValue>, claim: &'static str) -> Result<String, Rejection> {
+    let raw = raw.ok_or(Rejection::MissingClaim(claim))?;
+    match serde_json::from_str::<String>(raw.get()) {
+        Ok(value) if !value.is_empty() => Ok(value),
+        _ => Err(Rejection::InvalidClaim(claim)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::InteractionHookLayer;
+    use crate::testing::MockIssuer;
+
+    /// 2025-11-29T13:20:00Z, the `iat` of PROTOCOL.md's example.
+    const NOW: u64 = 1_764_422_400;
+
+    fn secret() -> HookSecret {
+        HookSecret::from_bytes(b"an example hook secret, 32 bytes").unwrap()
+    }
+
+    fn at(seconds: u64) -> impl Fn() -> std::time::SystemTime + Clone + Send + Sync + 'static {
+        move || UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    fn issuer() -> MockIssuer {
+        MockIssuer::new(secret()).clock(at(NOW))
+    }
+
+    fn layer_at(now: u64) -> InteractionHookLayer {
+        InteractionHookLayer::new(secret())
+            .issuer(MockIssuer::TENANT)
+            .audience(MockIssuer::HOOK_URL)
+            .clock(at(now))
+    }
+
+    fn verify_at(now: u64, token: &str) -> Result<HookSession, Rejection> {
+        layer_at(now).verify_token(token)
+    }
+
+    fn verify(token: &str) -> Result<HookSession, Rejection> {
+        verify_at(NOW, token)
+    }
+
+    #[test]
+    fn accepts_a_token_shaped_like_mattrs() {
+        let token = issuer()
+            .session()
+            .state("af0ifjsldkj")
+            .claim("email", "ada@example.com")
+            .claim("given_name", "Ada")
+            .token();
+        let session = verify(&token).unwrap();
+        assert_eq!(session.state(), "af0ifjsldkj");
+        assert_eq!(session.issuer(), MockIssuer::TENANT);
+        assert_eq!(session.audience(), MockIssuer::HOOK_URL);
+        assert_eq!(session.redirect_url().as_str(), MockIssuer::REDIRECT_URL);
+        assert_eq!(session.claims()["given_name"], "Ada");
+        assert_eq!(
+            session.issued_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(NOW))
+        );
+        assert_eq!(
+            session.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(NOW + 1200))
+        );
+        assert_eq!(session.token(), token);
+    }
+
+    /// Each lifetime rule, one second either side of its edge, with the
+    /// default 30 s leeway and 1200 s maximum age.
+    #[test]
+    fn lifetime_edges_to_the_second() {
+        let mock = issuer();
+        let with_exp = mock.session().set("iat", NOW).set("exp", NOW + 100).token();
+        assert!(verify_at(NOW + 129, &with_exp).is_ok());
+        assert_eq!(
+            verify_at(NOW + 130, &with_exp).unwrap_err(),
+            Rejection::Expired
+        );
+
+        // `exp` governs even past the maximum age.
+        let long = mock
+            .session()
+            .set("iat", NOW)
+            .set("exp", NOW + 5000)
+            .token();
+        assert!(verify_at(NOW + 5029, &long).is_ok());
+        assert_eq!(
+            verify_at(NOW + 5030, &long).unwrap_err(),
+            Rejection::Expired
+        );
+
+        // Without `exp`, the maximum age from `iat` bounds the token.
+        let no_exp = mock.session().set("iat", NOW).remove("exp").token();
+        assert!(verify_at(NOW + 1230, &no_exp).is_ok());
+        assert_eq!(
+            verify_at(NOW + 1231, &no_exp).unwrap_err(),
+            Rejection::Expired
+        );
+
+        // `iat` in the future, beyond the leeway.
+        let future = mock
+            .session()
+            .set("iat", NOW + 31)
+            .set("exp", NOW + 1000)
+            .token();
+        assert_eq!(verify_at(NOW, &future).unwrap_err(), Rejection::NotYetValid);
+        assert!(verify_at(NOW + 1, &future).is_ok());
+
+        // `nbf`, the same way.
+        let nbf = mock.session().set("nbf", NOW + 30).token();
+        assert_eq!(
+            verify_at(NOW - 1, &nbf).unwrap_err(),
+            Rejection::NotYetValid
+        );
+        assert!(verify_at(NOW, &nbf).is_ok());
+
+        let neither = mock.session().remove("iat").remove("exp").token();
+        assert_eq!(verify(&neither).unwrap_err(), Rejection::NoLifetime);
+        let exp_only = mock.session().remove("iat").set("exp", NOW + 10).token();
+        assert!(verify(&exp_only).is_ok());
+    }
+
+    #[test]
+    fn leeway_and_max_age_are_configurable() {
+        let mock = issuer();
+        let token = mock.session().set("iat", NOW).set("exp", NOW + 100).token();
+        let strict = layer_at(NOW + 100).leeway(Duration::ZERO);
+        assert_eq!(strict.verify_token(&token).unwrap_err(), Rejection::Expired);
+        assert!(
+            strict
+                .clone()
+                .clock(at(NOW + 99))
+                .verify_token(&token)
+                .is_ok()
+        );
+
+        let no_exp = mock.session().set("iat", NOW).remove("exp").token();
+        let short = layer_at(NOW + 71).max_age(Duration::from_secs(40));
+        assert_eq!(short.verify_token(&no_exp).unwrap_err(), Rejection::Expired);
+        assert!(short.clock(at(NOW + 70)).verify_token(&no_exp).is_ok());
+    }
+
+    #[test]
+    fn numeric_dates_must_be_non_negative_numbers() {
+        let mock = issuer();
+        let fractional = mock.session().set("exp", (NOW + 10) as f64 + 0.9).token();
+        assert!(verify(&fractional).is_ok());
+        for (claim, value) in [
+            ("exp", json!("1764422460")),
+            ("exp", json!(-1)),
+            ("exp", json!(1e300)),
+            ("exp", json!(u64::MAX)),
+            ("exp", json!(MAX_NUMERIC_DATE + 1)),
+            ("iat", json!(true)),
+            ("nbf", json!({"at": 1})),
+        ] {
+            let token = mock.session().set(claim, value.clone()).token();
+            assert_eq!(
+                verify(&token).unwrap_err(),
+                Rejection::InvalidClaim(claim),
+                "{claim}: {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn checks_issuer_and_audience_when_configured() {
+        let mock = issuer();
+        let other_tenant = mock
+            .session()
+            .issuer("https://other.vii.au01.mattr.global")
+            .token();
+        assert_eq!(verify(&other_tenant).unwrap_err(), Rejection::WrongIssuer);
+        let other_hook = mock
+            .session()
+            .audience("https://evil.example/interaction")
+            .token();
+        assert_eq!(verify(&other_hook).unwrap_err(), Rejection::WrongAudience);
+
+        let listed = mock
+            .session()
+            .audience(["https://x.example", MockIssuer::HOOK_URL])
+            .token();
+        assert_eq!(verify(&listed).unwrap().audience(), MockIssuer::HOOK_URL);
+        let unlisted = mock.session().audience(["https://x.example"]).token();
+        assert_eq!(verify(&unlisted).unwrap_err(), Rejection::WrongAudience);
+        let empty = mock.session().audience(Vec::<String>::new()).token();
+        assert_eq!(verify(&empty).unwrap_err(), Rejection::InvalidClaim("aud"));
+        let number = mock.session().audience(5).token();
+        assert_eq!(verify(&number).unwrap_err(), Rejection::InvalidClaim("aud"));
+
+        // Unconfigured, any issuer and audience pass, and the token's are kept.
+        let open = InteractionHookLayer::new(secret()).clock(at(NOW));
+        let session: HookSession = open.verify_token(&other_tenant).unwrap();
+        assert_eq!(session.issuer(), "https://other.vii.au01.mattr.global");
+        let session: HookSession = open.verify_token(&listed).unwrap();
+        assert_eq!(session.audience(), "https://x.example");
+    }
+
+    #[test]
+    fn requires_the_protocol_claims() {
+        let mock = issuer();
+        for claim in ["iss", "aud", "state", "redirectUrl"] {
+            let token = mock.session().remove(claim).token();
+            assert_eq!(
+                verify(&token).unwrap_err(),
+                Rejection::MissingClaim(claim),
+                "{claim}"
+            );
+            let null = mock.session().set(claim, json!(null)).token();
+            assert_eq!(
+                verify(&null).unwrap_err(),
+                Rejection::MissingClaim(claim),
+                "{claim}"
+            );
+            let empty = mock.session().set(claim, "").token();
+            assert!(verify(&empty).is_err(), "{claim}");
+            let number = mock.session().set(claim, 7).token();
+            assert!(verify(&number).is_err(), "{claim}");
+        }
+        let no_claims = mock.session().remove("claims").token();
+        assert!(verify(&no_claims).unwrap().claims().is_empty());
+    }
+
+    #[test]
+    fn tolerates_unknown_claims() {
+        let token = issuer()
+            .session()
+            .set("sub", "user-1")
+            .set("jti", "abc")
+            .set("nonce", 5)
+            .token();
+        assert!(verify(&token).is_ok());
+    }
+
+    #[test]
+    fn redirect_url_policy() {
+        let mock = issuer();
+        let check = |url: &str| verify(&mock.session().redirect_url(url).token());
+        for ok in [
+            "https://tenant.vii.au01.mattr.global/callback?x=1#y",
+            "http://localhost:3000/dev/callback",
+            "http://127.0.0.1:3000/dev/callback",
+            "http://[::1]/cb",
+            "https://127.0.0.1/cb",
+        ] {
+            assert!(check(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "http://tenant.example/callback",
+            "https://user:pass@tenant.example/cb",
+            "https://user@tenant.example/cb",
+            "https://203.0.113.9/cb",
+            "https://[2001:db8::1]/cb",
+            "https://tenant.example/c b",
+            "https://tenant.example/cb\n",
+            " https://tenant.example/cb",
+            "https://tenant\t.example/cb",
+            "/relative/callback",
+            "ftp://tenant.example/cb",
+            "https:tenant.example",
+            "https:/tenant.example/cb",
+            "https://tenant.example\\@evil.example/",
+            "https://evil.example\\tenant.example/",
+        ] {
+            assert!(
+                matches!(check(bad), Err(Rejection::InvalidRedirectUrl(_))),
+                "{bad:?}: {:?}",
+                check(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn redirect_origins_allow_list() {
+        let mock = issuer();
+        let layer = layer_at(NOW)
+            .allow_redirect_origin(&Url::parse("https://tenant.vii.au01.mattr.global").unwrap())
+            .allow_redirect_origin(&Url::parse("https://other.example:8443/ignored/path").unwrap());
+        let check = |url: &str| layer.verify_token(&mock.session().redirect_url(url).token());
+        assert!(check("https://tenant.vii.au01.mattr.global/cb").is_ok());
+        assert!(check("https://tenant.vii.au01.mattr.global:443/cb").is_ok());
+        assert!(check("https://other.example:8443/cb").is_ok());
+        for bad in [
+            "https://other.example/cb",
+            "https://evil.vii.au01.mattr.global/cb",
+            "https://tenant.vii.au01.mattr.global.evil.example/cb",
+        ] {
+            assert_eq!(
+                check(bad).unwrap_err(),
+                Rejection::InvalidRedirectUrl("its origin is not in the allowed list"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn pins_the_algorithm() {
+        let mock = issuer();
+        for header in [
+            r#"{"alg":"none","typ":"JWT"}"#,
+            r#"{"alg":"None"}"#,
+            r#"{"alg":"HS384"}"#,
+            r#"{"alg":"HS512"}"#,
+            r#"{"alg":"RS256"}"#,
+            r#"{"alg":"hs256"}"#,
+            r#"{"alg":"HS\u0032\u0035\u0036"}"#,
+            r#"{"alg":["HS256"]}"#,
+            r#"{"typ":"JWT"}"#,
+        ] {
+            let token = mock.session().header(header).token();
+            assert_eq!(
+                verify(&token).unwrap_err(),
+                Rejection::WrongAlgorithm,
+                "{header}"
+            );
+        }
+        let critical = mock
+            .session()
+            .header(r#"{"alg":"HS256","crit":["exp"],"exp":1}"#)
+            .token();
+        assert_eq!(verify(&critical).unwrap_err(), Rejection::CriticalHeader);
+        let duplicate = mock
+            .session()
+            .header(r#"{"alg":"none","alg":"HS256"}"#)
+            .token();
+        assert!(matches!(
+            verify(&duplicate).unwrap_err(),
+            Rejection::MalformedToken(_)
+        ));
+        let extra = mock
+            .session()
+            .header(r#"{"alg":"HS256","kid":"k1","jku":"https://evil.example/jwks"}"#);
+        assert!(
+            verify(&extra.token()).is_ok(),
+            "kid and jku cannot choose a key, so they are ignored"
+        );
+    }
+
+    #[test]
+    fn refuses_forgeries_and_malformed_tokens() {
+        let mock = issuer();
+        let other = HookSecret::from_bytes(b"another secret, also of 32 bytes").unwrap();
+        let forged = mock.session().signed_with(&other).token();
+        assert_eq!(verify(&forged).unwrap_err(), Rejection::BadSignature);
+
+        let token = mock.session().token();
+        let (input, _) = token.rsplit_once('.').unwrap();
+        assert_eq!(
+            verify(&format!("{input}.")).unwrap_err(),
+            Rejection::BadSignature
+        );
+        for malformed in [
+            "",
+            "abc",
+            "a.b",
+            "a.b.c.d",
+            &format!("{token}.x"),
+            &format!("!{token}"),
+        ] {
+            assert!(
+                matches!(verify(malformed).unwrap_err(), Rejection::MalformedToken(_)),
+                "{malformed}"
+            );
+        }
+    }
+
+    #[test]
+    fn typed_claims_must_fit() {
+        #[derive(Deserialize)]
+        struct Profile {
+            #[allow(dead_code)]
+            email: String,
+        }
+        let mock = issuer();
+        let layer = layer_at(NOW).claims::<Profile>();
+        let good = mock.session().claim("email", "ada@example.com").token();
+        assert!(layer.verify_token(&good).is_ok());
+        let wrong_type = mock.session().claim("email", 42).token();
+        assert_eq!(
+            layer.verify_token(&wrong_type).unwrap_err(),
+            Rejection::ClaimsMismatch
+        );
+        let missing = mock.session().token();
+        assert_eq!(
+            layer.verify_token(&missing).unwrap_err(),
+            Rejection::ClaimsMismatch
+        );
+        let not_object = mock.session().claims("ada").token();
+        assert_eq!(verify(&not_object).unwrap_err(), Rejection::ClaimsMismatch);
+    }
+
+    #[test]
+    fn query_handling() {
+        let mock = issuer();
+        let layer = layer_at(NOW);
+        let token = mock.session().token();
+        let verify_query = |query: &str| -> Result<HookSession, Rejection> {
+            layer.verify(&format!("/interaction?{query}").parse().unwrap())
+        };
+        assert!(verify_query(&format!("lang=en&session_token={token}")).is_ok());
+        assert!(verify_query(&format!("session_token={}", token.replace('.', "%2E"))).is_ok());
+        assert_eq!(
+            verify_query("lang=en").unwrap_err(),
+            Rejection::MissingToken
+        );
+        assert_eq!(
+            verify_query("session_token=").unwrap_err(),
+            Rejection::MissingToken
+        );
+        assert_eq!(
+            verify_query(&format!("session_token={token}&session_token={token}")).unwrap_err(),
+            Rejection::DuplicateToken
+        );
+        assert_eq!(
+            verify_query(&format!("session_token={token}%")).unwrap_err(),
+            Rejection::BadEncoding
+        );
+        assert_eq!(
+            verify_query("session_token=%FF%FE").unwrap_err(),
+            Rejection::BadEncoding
+        );
+        let no_query: Result<HookSession, _> = layer.verify(&"/interaction".parse().unwrap());
+        assert_eq!(no_query.unwrap_err(), Rejection::MissingToken);
+    }
+
+    #[test]
+    fn caps_the_token_length_before_decoding() {
+        let layer = layer_at(NOW).max_token_length(64);
+        let long = "%".repeat(65);
+        let result: Result<HookSession, _> =
+            layer.verify(&format!("/i?session_token={long}").parse().unwrap());
+        assert_eq!(
+            result.unwrap_err(),
+            Rejection::TokenTooLong { len: 65, max: 64 }
+        );
+        let at_limit = "a".repeat(64);
+        let result: Result<HookSession, _> =
+            layer.verify(&format!("/i?session_token={at_limit}").parse().unwrap());
+        assert!(matches!(result.unwrap_err(), Rejection::MalformedToken(_)));
+    }
+
+    #[test]
+    fn the_query_parameter_name_is_configurable() {
+        let token = issuer().session().token();
+        let layer = layer_at(NOW).query_param("hook_token");
+        let result: Result<HookSession, _> =
+            layer.verify(&format!("/i?hook_token={token}").parse().unwrap());
+        assert!(result.is_ok());
+        let result: Result<HookSession, _> =
+            layer.verify(&format!("/i?session_token={token}").parse().unwrap());
+        assert_eq!(result.unwrap_err(), Rejection::MissingToken);
+    }
+}
