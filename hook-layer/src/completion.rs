@@ -365,3 +365,242 @@ impl axum_core::response::IntoResponse for CompletionError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::json;
+
+    use super::*;
+    use crate::testing::MockIssuer;
+    use crate::{HookSecret, InteractionHookLayer};
+
+    const NOW: u64 = 1_764_422_400;
+
+    fn secret() -> HookSecret {
+        HookSecret::from_bytes(b"completion tests key, 32 bytes!!").unwrap()
+    }
+
+    fn layer() -> InteractionHookLayer {
+        InteractionHookLayer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+    }
+
+    fn session_with(redirect_url: &str) -> HookSession {
+        let mock = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
+        let token = mock.session().state("af0ifjsldkj").redirect_url(redirect_url).token();
+        layer().verify_token(&token).unwrap()
+    }
+
+    fn session() -> HookSession {
+        session_with(MockIssuer::REDIRECT_URL)
+    }
+
+    /// The header and payload of a compact token, as JSON.
+    fn decode(token: &str) -> (Value, Value) {
+        let mut parts = token.split('.');
+        let mut next = || {
+            let bytes = URL_SAFE_NO_PAD.decode(parts.next().unwrap()).unwrap();
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (next(), next())
+    }
+
+    #[test]
+    fn success_payload_is_exactly_the_protocols() {
+        let redirect = session()
+            .complete()
+            .claim("preferredName", "Ada")
+            .unwrap()
+            .claim("termsAccepted", true)
+            .unwrap()
+            .redirect()
+            .unwrap();
+        let (header, payload) = decode(redirect.token());
+        assert_eq!(header, json!({ "alg": "HS256", "typ": "JWT" }));
+        assert_eq!(
+            payload,
+            json!({
+                "iss": MockIssuer::HOOK_URL,
+                "aud": MockIssuer::TENANT,
+                "iat": NOW,
+                "exp": NOW + 60,
+                "state": "af0ifjsldkj",
+                "claims": { "preferredName": "Ada", "termsAccepted": true },
+            })
+        );
+    }
+
+    #[test]
+    fn success_with_claims_to_persist() {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Details {
+            preferred_name: &'static str,
+            date_of_birth: &'static str,
+        }
+        let details = Details { preferred_name: "Ada", date_of_birth: "1815-12-10" };
+        let redirect = session()
+            .complete()
+            .claims(&details)
+            .unwrap()
+            .persist(["preferredName"])
+            .persist(["preferredName".to_owned()])
+            .redirect()
+            .unwrap();
+        let (_, payload) = decode(redirect.token());
+        assert_eq!(
+            payload,
+            json!({
+                "iss": MockIssuer::HOOK_URL,
+                "aud": MockIssuer::TENANT,
+                "iat": NOW,
+                "exp": NOW + 60,
+                "state": "af0ifjsldkj",
+                "claims": { "preferredName": "Ada", "dateOfBirth": "1815-12-10" },
+                "claimsToPersist": ["preferredName"],
+            })
+        );
+    }
+
+    #[test]
+    fn an_empty_completion_returns_empty_claims() {
+        let (_, payload) = decode(session().complete().redirect().unwrap().token());
+        assert_eq!(payload["claims"], json!({}));
+        assert!(payload.get("claimsToPersist").is_none());
+        assert!(payload.get("error").is_none());
+    }
+
+    #[test]
+    fn failure_payload_is_exactly_the_protocols() {
+        let redirect = session().fail("Insufficient identity assurance level").redirect().unwrap();
+        let (_, payload) = decode(redirect.token());
+        assert_eq!(
+            payload,
+            json!({
+                "iss": MockIssuer::HOOK_URL,
+                "aud": MockIssuer::TENANT,
+                "iat": NOW,
+                "exp": NOW + 60,
+                "state": "af0ifjsldkj",
+                "error": { "message": "Insufficient identity assurance level" },
+            })
+        );
+    }
+
+    #[test]
+    fn response_lifetime_comes_from_the_layer() {
+        let layer = layer().response_lifetime(Duration::from_secs(15));
+        let mock = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
+        let session: HookSession = layer.verify_token(&mock.session().token()).unwrap();
+        let (_, payload) = decode(session.complete().redirect().unwrap().token());
+        assert_eq!((payload["iat"].as_u64(), payload["exp"].as_u64()), (Some(NOW), Some(NOW + 15)));
+    }
+
+    #[test]
+    fn refuses_what_the_protocol_cannot_carry() {
+        let session = session();
+        assert!(matches!(session.complete().claims(&"text"), Err(CompletionError::ClaimsNotAnObject)));
+        assert!(matches!(session.complete().claims(&[1, 2]), Err(CompletionError::ClaimsNotAnObject)));
+        let map_with_bad_keys = std::collections::BTreeMap::from([(vec![1u8], 1)]);
+        assert!(matches!(
+            session.complete().claim("x", map_with_bad_keys),
+            Err(CompletionError::Serialize(_))
+        ));
+        let unknown = session.complete().claim("a", 1).unwrap().persist(["b"]).redirect();
+        assert!(matches!(unknown, Err(CompletionError::PersistUnknownClaim(name)) if name == "b"));
+    }
+
+    fn url_of(redirect_url: &str) -> String {
+        session_with(redirect_url).complete().redirect().unwrap().url().to_owned()
+    }
+
+    #[test]
+    fn the_token_is_added_to_the_redirect_url_properly() {
+        let token_of = |url: &str| {
+            let session = session_with(url);
+            let redirect = session.complete().redirect().unwrap();
+            (redirect.url().to_owned(), redirect.token().to_owned())
+        };
+        let (url, token) = token_of("https://t.example/cb");
+        assert_eq!(url, format!("https://t.example/cb?session_token={token}"));
+        let (url, token) = token_of("https://t.example/cb?flow=vci&x=a%20b");
+        assert_eq!(url, format!("https://t.example/cb?flow=vci&x=a%20b&session_token={token}"));
+        let (url, token) = token_of("https://t.example/cb?flow=1#done");
+        assert_eq!(url, format!("https://t.example/cb?flow=1&session_token={token}#done"));
+        let (url, token) = token_of("https://t.example/cb?session_token=stale&a=1");
+        assert_eq!(url, format!("https://t.example/cb?a=1&session_token={token}"));
+        // Characters that need encoding come out encoded, as `Url` writes them.
+        let (url, token) = token_of("https://t.example/c%C3%A9/é?q=é");
+        assert_eq!(url, format!("https://t.example/c%C3%A9/%C3%A9?q=%C3%A9&session_token={token}"));
+    }
+
+    #[test]
+    fn the_redirect_url_limit_holds_at_its_edge() {
+        let base = "https://t.example/";
+        let padding_for = |target: usize| {
+            let probe = url_of(base).len();
+            "p".repeat(target - probe)
+        };
+        let at_limit = format!("{base}{}", padding_for(2000));
+        assert_eq!(url_of(&at_limit).len(), 2000);
+        let under = &at_limit[..at_limit.len() - 1];
+        assert_eq!(url_of(under).len(), 1999);
+
+        let over = format!("{at_limit}p");
+        let error = session_with(&over).complete().redirect().unwrap_err();
+        assert!(matches!(error, CompletionError::UrlTooLong { len: 2001, max: 2000 }));
+        assert_eq!(
+            error.to_string(),
+            "the redirect URL back to MATTR VII would be 2001 characters, 1 over the \
+             2000-character limit; return fewer or shorter claims"
+        );
+        let failed = session_with(&over).fail("no").redirect().unwrap_err();
+        assert!(matches!(failed, CompletionError::UrlTooLong { .. }));
+    }
+
+    #[test]
+    fn big_claims_are_an_error_not_a_broken_redirect() {
+        let photo = "A".repeat(1500);
+        let error = session().complete().claim("photo", photo).unwrap().redirect().unwrap_err();
+        let CompletionError::UrlTooLong { len, max } = error else { panic!("{error:?}") };
+        assert!(len > max && max == 2000, "{len}");
+        assert!(!error.to_string().contains("AAAA"));
+    }
+
+    #[test]
+    fn the_redirect_response() {
+        let redirect = session().complete().redirect().unwrap();
+        let url = redirect.url().to_owned();
+        assert!(!format!("{redirect:?}").contains(redirect.token()));
+        let response: Response<()> = redirect.into();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(response.headers()[LOCATION], url.as_str());
+        assert_eq!(response.headers()[CACHE_CONTROL], "no-store");
+        assert_eq!(response.headers()[REFERRER_POLICY], "no-referrer");
+    }
+
+    #[test]
+    fn mock_issuer_reads_back_both_outcomes() {
+        use crate::testing::Outcome;
+        let mock = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
+        let session = session();
+        let done = session.complete().claim("a", 1).unwrap().persist(["a"]).redirect().unwrap();
+        let read = mock.read_redirect(done.url()).unwrap();
+        assert_eq!(read.state, "af0ifjsldkj");
+        assert_eq!(
+            read.outcome,
+            Outcome::Completed {
+                claims: json!({ "a": 1 }).as_object().unwrap().clone(),
+                claims_to_persist: vec!["a".to_owned()],
+            }
+        );
+        let failed = mock.read_redirect(session.fail("declined").redirect().unwrap().url()).unwrap();
+        assert_eq!(failed.outcome, Outcome::Failed { message: "declined".to_owned() });
+
+        let later = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW + 60));
+        assert_eq!(later.read_redirect(done.url()).unwrap_err(), crate::testing::MockIssuerError::Expired);
+    }
+}
