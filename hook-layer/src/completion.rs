@@ -390,7 +390,11 @@ mod tests {
 
     fn session_with(redirect_url: &str) -> HookSession {
         let mock = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
-        let token = mock.session().state("af0ifjsldkj").redirect_url(redirect_url).token();
+        let token = mock
+            .session()
+            .state("af0ifjsldkj")
+            .redirect_url(redirect_url)
+            .token();
         layer().verify_token(&token).unwrap()
     }
 
@@ -441,7 +445,10 @@ mod tests {
             preferred_name: &'static str,
             date_of_birth: &'static str,
         }
-        let details = Details { preferred_name: "Ada", date_of_birth: "1815-12-10" };
+        let details = Details {
+            preferred_name: "Ada",
+            date_of_birth: "1815-12-10",
+        };
         let redirect = session()
             .complete()
             .claims(&details)
@@ -475,7 +482,10 @@ mod tests {
 
     #[test]
     fn failure_payload_is_exactly_the_protocols() {
-        let redirect = session().fail("Insufficient identity assurance level").redirect().unwrap();
+        let redirect = session()
+            .fail("Insufficient identity assurance level")
+            .redirect()
+            .unwrap();
         let (_, payload) = decode(redirect.token());
         assert_eq!(
             payload,
@@ -496,25 +506,44 @@ mod tests {
         let mock = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
         let session: HookSession = layer.verify_token(&mock.session().token()).unwrap();
         let (_, payload) = decode(session.complete().redirect().unwrap().token());
-        assert_eq!((payload["iat"].as_u64(), payload["exp"].as_u64()), (Some(NOW), Some(NOW + 15)));
+        assert_eq!(
+            (payload["iat"].as_u64(), payload["exp"].as_u64()),
+            (Some(NOW), Some(NOW + 15))
+        );
     }
 
     #[test]
     fn refuses_what_the_protocol_cannot_carry() {
         let session = session();
-        assert!(matches!(session.complete().claims(&"text"), Err(CompletionError::ClaimsNotAnObject)));
-        assert!(matches!(session.complete().claims(&[1, 2]), Err(CompletionError::ClaimsNotAnObject)));
+        assert!(matches!(
+            session.complete().claims(&"text"),
+            Err(CompletionError::ClaimsNotAnObject)
+        ));
+        assert!(matches!(
+            session.complete().claims(&[1, 2]),
+            Err(CompletionError::ClaimsNotAnObject)
+        ));
         let map_with_bad_keys = std::collections::BTreeMap::from([(vec![1u8], 1)]);
         assert!(matches!(
             session.complete().claim("x", map_with_bad_keys),
             Err(CompletionError::Serialize(_))
         ));
-        let unknown = session.complete().claim("a", 1).unwrap().persist(["b"]).redirect();
+        let unknown = session
+            .complete()
+            .claim("a", 1)
+            .unwrap()
+            .persist(["b"])
+            .redirect();
         assert!(matches!(unknown, Err(CompletionError::PersistUnknownClaim(name)) if name == "b"));
     }
 
     fn url_of(redirect_url: &str) -> String {
-        session_with(redirect_url).complete().redirect().unwrap().url().to_owned()
+        session_with(redirect_url)
+            .complete()
+            .redirect()
+            .unwrap()
+            .url()
+            .to_owned()
     }
 
     #[test]
@@ -527,14 +556,26 @@ mod tests {
         let (url, token) = token_of("https://t.example/cb");
         assert_eq!(url, format!("https://t.example/cb?session_token={token}"));
         let (url, token) = token_of("https://t.example/cb?flow=vci&x=a%20b");
-        assert_eq!(url, format!("https://t.example/cb?flow=vci&x=a%20b&session_token={token}"));
+        assert_eq!(
+            url,
+            format!("https://t.example/cb?flow=vci&x=a%20b&session_token={token}")
+        );
         let (url, token) = token_of("https://t.example/cb?flow=1#done");
-        assert_eq!(url, format!("https://t.example/cb?flow=1&session_token={token}#done"));
+        assert_eq!(
+            url,
+            format!("https://t.example/cb?flow=1&session_token={token}#done")
+        );
         let (url, token) = token_of("https://t.example/cb?session_token=stale&a=1");
-        assert_eq!(url, format!("https://t.example/cb?a=1&session_token={token}"));
+        assert_eq!(
+            url,
+            format!("https://t.example/cb?a=1&session_token={token}")
+        );
         // Characters that need encoding come out encoded, as `Url` writes them.
         let (url, token) = token_of("https://t.example/c%C3%A9/é?q=é");
-        assert_eq!(url, format!("https://t.example/c%C3%A9/%C3%A9?q=%C3%A9&session_token={token}"));
+        assert_eq!(
+            url,
+            format!("https://t.example/c%C3%A9/%C3%A9?q=%C3%A9&session_token={token}")
+        );
     }
 
     #[test]
@@ -551,7 +592,13 @@ mod tests {
 
         let over = format!("{at_limit}p");
         let error = session_with(&over).complete().redirect().unwrap_err();
-        assert!(matches!(error, CompletionError::UrlTooLong { len: 2001, max: 2000 }));
+        assert!(matches!(
+            error,
+            CompletionError::UrlTooLong {
+                len: 2001,
+                max: 2000
+            }
+        ));
         assert_eq!(
             error.to_string(),
             "the redirect URL back to MATTR VII would be 2001 characters, 1 over the \
@@ -564,8 +611,15 @@ mod tests {
     #[test]
     fn big_claims_are_an_error_not_a_broken_redirect() {
         let photo = "A".repeat(1500);
-        let error = session().complete().claim("photo", photo).unwrap().redirect().unwrap_err();
-        let CompletionError::UrlTooLong { len, max } = error else { panic!("{error:?}") };
+        let error = session()
+            .complete()
+            .claim("photo", photo)
+            .unwrap()
+            .redirect()
+            .unwrap_err();
+        let CompletionError::UrlTooLong { len, max } = error else {
+            panic!("{error:?}")
+        };
         assert!(len > max && max == 2000, "{len}");
         assert!(!error.to_string().contains("AAAA"));
     }
@@ -587,7 +641,13 @@ mod tests {
         use crate::testing::Outcome;
         let mock = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
         let session = session();
-        let done = session.complete().claim("a", 1).unwrap().persist(["a"]).redirect().unwrap();
+        let done = session
+            .complete()
+            .claim("a", 1)
+            .unwrap()
+            .persist(["a"])
+            .redirect()
+            .unwrap();
         let read = mock.read_redirect(done.url()).unwrap();
         assert_eq!(read.state, "af0ifjsldkj");
         assert_eq!(
@@ -597,10 +657,20 @@ mod tests {
                 claims_to_persist: vec!["a".to_owned()],
             }
         );
-        let failed = mock.read_redirect(session.fail("declined").redirect().unwrap().url()).unwrap();
-        assert_eq!(failed.outcome, Outcome::Failed { message: "declined".to_owned() });
+        let failed = mock
+            .read_redirect(session.fail("declined").redirect().unwrap().url())
+            .unwrap();
+        assert_eq!(
+            failed.outcome,
+            Outcome::Failed {
+                message: "declined".to_owned()
+            }
+        );
 
         let later = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW + 60));
-        assert_eq!(later.read_redirect(done.url()).unwrap_err(), crate::testing::MockIssuerError::Expired);
+        assert_eq!(
+            later.read_redirect(done.url()).unwrap_err(),
+            crate::testing::MockIssuerError::Expired
+        );
     }
 }

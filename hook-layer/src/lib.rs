@@ -82,3 +82,8 @@ pub use secret::{HookSecret, MIN_SECRET_LEN, SecretError};
 pub use service::InteractionHook;
 pub use session::{ClaimsMap, HookSession};
 pub use verify::SESSION_TOKEN_PARAM;
+
+/// The README's code blocks, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -1,1 +1,118 @@
-//! Cross-crate integration tests live in `tests/`.
+//! Shared pieces of the cross-crate tests: the example server on a real
+//! socket, and small readers for the pages it serves.
+
+use std::net::SocketAddr;
+
+use example_server::Config;
+use hook_layer::testing::MockIssuer;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A fixed secret, so tests can mint tokens the server accepts.
+pub const SECRET: &[u8; 32] = b"end-to-end tests' 32-byte secret";
+
+/// The example server, listening on `127.0.0.1:0` in dev mode (simulated
+/// MATTR VII on), stopped gracefully when dropped.
+pub struct TestServer {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The server's configuration.
+    pub config: Config,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// Starts the server with [`SECRET`].
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let local: SocketAddr = listener.local_addr().expect("local address");
+        let base = format!("http://{local}");
+        let config =
+            Config::new(SECRET, &base, &format!("{base}/interaction"), true).expect("test config");
+        let (stop, stopped) = oneshot::channel::<()>();
+        let served = config.clone();
+        let task = tokio::spawn(async move {
+            example_server::serve(listener, &served, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Self {
+            base,
+            config,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// A MATTR VII stand-in configured like the server's own dev issuer.
+    pub fn issuer(&self) -> MockIssuer {
+        let secret = hook_layer::HookSecret::from_bytes(SECRET).expect("test secret");
+        MockIssuer::new(secret)
+            .tenant(self.base.clone())
+            .hook_url(self.url("/interaction"))
+            .redirect_url(self.url(example_server::CALLBACK_PATH))
+    }
+
+    /// Stops the server and waits until it has shut down.
+    pub async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server exited cleanly");
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// An HTTP client that does not follow redirects, so each hop is checked.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client")
+}
+
+/// The `value` of the input named `name` in `html`.
+pub fn input_value<'h>(html: &'h str, name: &str) -> Option<&'h str> {
+    let marker = format!(r#"name="{name}" value=""#);
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(&html[start..start + end])
+}
+
+/// The text of the element with `id` (no nested markup).
+pub fn element_text<'h>(html: &'h str, id: &str) -> Option<&'h str> {
+    let marker = format!(r#"id="{id}""#);
+    let open = html.find(&marker)?;
+    let start = open + html[open..].find('>')? + 1;
+    let end = html[start..].find('<')?;
+    Some(&html[start..start + end])
+}
+
+/// The `action` of the first form in `html`, un-escaped.
+pub fn form_action(html: &str) -> Option<String> {
+    let marker = r#"<form method="post" action=""#;
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].replace("&amp;", "&"))
+}

@@ -17,10 +17,14 @@ use tower::ServiceExt;
 const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
 const TENANT: &str = "https://tenant.vii.au01.mattr.global";
 const HOOK_URL: &str = "https://hook.example.com/interaction";
-const REDIRECT_URL: &str = "https://tenant.vii.au01.mattr.global/core/v1/openid/interaction-hook/callback?flow=vci";
+const REDIRECT_URL: &str =
+    "https://tenant.vii.au01.mattr.global/core/v1/openid/interaction-hook/callback?flow=vci";
 
 fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 /// The incoming token exactly as PROTOCOL.md describes it, signed by
@@ -37,7 +41,12 @@ fn mattr_session_token(iat: u64) -> String {
     });
     let header = Header::new(Algorithm::HS256);
     assert_eq!(header.typ.as_deref(), Some("JWT"));
-    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_base64_secret(SECRET).unwrap()).unwrap()
+    jsonwebtoken::encode(
+        &header,
+        &claims,
+        &EncodingKey::from_base64_secret(SECRET).unwrap(),
+    )
+    .unwrap()
 }
 
 #[derive(Clone, Deserialize)]
@@ -47,11 +56,18 @@ struct Profile {
 
 async fn finish(session: HookSession<Profile>) -> Result<HookRedirect, CompletionError> {
     let name = session.claims().given_name.clone();
-    session.complete().claim("preferredName", name)?.claim("termsAccepted", true)?.persist(["preferredName"]).redirect()
+    session
+        .complete()
+        .claim("preferredName", name)?
+        .claim("termsAccepted", true)?
+        .persist(["preferredName"])
+        .redirect()
 }
 
 async fn refuse(session: HookSession<Profile>) -> Result<HookRedirect, CompletionError> {
-    session.fail("Insufficient identity assurance level").redirect()
+    session
+        .fail("Insufficient identity assurance level")
+        .redirect()
 }
 
 fn app() -> Router {
@@ -70,10 +86,16 @@ fn app() -> Router {
 /// VII would: HS256 with the same secret, `iss` = hook, `aud` = tenant.
 async fn response_payload(path: &str, iat: u64) -> (url::Url, Value) {
     let uri = format!("{path}?session_token={}", mattr_session_token(iat));
-    let response = app().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let response = app()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = url::Url::parse(response.headers()[LOCATION].to_str().unwrap()).unwrap();
-    let tokens: Vec<_> = location.query_pairs().filter(|(name, _)| name == "session_token").collect();
+    let tokens: Vec<_> = location
+        .query_pairs()
+        .filter(|(name, _)| name == "session_token")
+        .collect();
     assert_eq!(tokens.len(), 1);
     let mut validation = Validation::new(Algorithm::HS256);
     validation.set_issuer(&[HOOK_URL]);
@@ -90,7 +112,10 @@ async fn response_payload(path: &str, iat: u64) -> (url::Url, Value) {
 async fn a_completion_decodes_to_the_documented_payload() {
     let (location, payload) = response_payload("/interaction/finish", now()).await;
     assert_eq!(location.path(), "/core/v1/openid/interaction-hook/callback");
-    assert_eq!(location.query_pairs().next().unwrap(), ("flow".into(), "vci".into()));
+    assert_eq!(
+        location.query_pairs().next().unwrap(),
+        ("flow".into(), "vci".into())
+    );
 
     let iat = payload["iat"].as_u64().unwrap();
     assert!(iat.abs_diff(now()) <= 5);
@@ -139,6 +164,9 @@ async fn a_token_signed_with_the_secret_text_instead_of_its_bytes_is_refused() {
     )
     .unwrap();
     let uri = format!("/interaction/finish?session_token={token}");
-    let response = app().oneshot(Request::get(uri).body(Body::empty()).unwrap()).await.unwrap();
+    let response = app()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

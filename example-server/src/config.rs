@@ -1,0 +1,307 @@
+//! Command-line and environment configuration.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use clap::Parser;
+use hook_layer::{HookSecret, MIN_SECRET_LEN, SecretError};
+use url::Url;
+use zeroize::Zeroizing;
+
+use crate::keys::JourneyKeys;
+
+/// An interaction hook for MATTR VII: terms of service, extra details and
+/// a one-time code, then back to the issuance.
+///
+/// Without HOOK_SECRET it starts in dev mode, with a random secret and a
+/// simulated MATTR VII on the same server.
+#[derive(Parser)]
+#[command(version)]
+pub struct Args {
+    /// The hook secret, base64, exactly as MATTR VII returned it.
+    #[arg(long, env = "HOOK_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// The tenant URL, e.g. https://tenant.vii.au01.mattr.global (the
+    /// session token's `iss`). Required with HOOK_SECRET.
+    #[arg(long, env = "HOOK_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// This hook's public URL as configured on the tenant, e.g.
+    /// https://hook.example.com/interaction (the session token's `aud`).
+    /// Required with HOOK_SECRET.
+    #[arg(long = "hook-url", env = "HOOK_URL")]
+    pub hook_url: Option<String>,
+
+    /// Address to listen on.
+    #[arg(long, env = "HOOK_BIND", default_value = "127.0.0.1:3000")]
+    pub bind: SocketAddr,
+
+    /// Also serve the simulated MATTR VII (and show one-time codes on
+    /// screen) when HOOK_SECRET is set. Always on without it.
+    #[arg(long)]
+    pub dev_issuer: bool,
+}
+
+/// Everything the app needs, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Verifies incoming tokens and signs responses.
+    pub secret: HookSecret,
+    /// Keys for the example's own signed data, derived from the secret.
+    pub keys: JourneyKeys,
+    /// The tenant URL (`iss`).
+    pub issuer: String,
+    /// This hook's URL (`aud`); its path is where the journey is mounted.
+    pub hook_url: Url,
+    /// Serve the simulated MATTR VII under `/dev` and show one-time codes.
+    pub dev_issuer: bool,
+}
+
+impl Config {
+    /// A configuration from a secret's bytes and the two URLs.
+    pub fn new(
+        secret: &[u8],
+        issuer: &str,
+        hook_url: &str,
+        dev_issuer: bool,
+    ) -> Result<Self, ConfigError> {
+        let hook_secret = HookSecret::from_bytes(secret)
+            .map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
+        let hook_url = parse_hook_url(hook_url)?;
+        let issuer = parse_issuer(issuer)?;
+        Ok(Self {
+            secret: hook_secret,
+            keys: JourneyKeys::derive(secret),
+            issuer,
+            hook_url,
+            dev_issuer,
+        })
+    }
+
+    /// Dev mode: a random secret, this server as the tenant, and the hook at
+    /// `/interaction` on the address it listens on.
+    pub fn dev(local: SocketAddr) -> Result<Self, ConfigError> {
+        let mut secret = Zeroizing::new([0u8; MIN_SECRET_LEN]);
+        getrandom::fill(&mut *secret).map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
+        let base = base_url(local);
+        Self::new(&*secret, &base, &format!("{base}/interaction"), true)
+    }
+
+    /// Reads the command line and environment, given the bound address.
+    pub fn from_args(args: &Args, local: SocketAddr) -> Result<Self, ConfigError> {
+        let Some(encoded) = &args.secret else {
+            return Self::dev(local);
+        };
+        let secret = Zeroizing::new(STANDARD.decode(encoded.trim()).map_err(|_| {
+            ConfigError::new(
+                "HOOK_SECRET",
+                "not standard base64; paste it exactly as MATTR VII returned it",
+            )
+        })?);
+        if secret.len() < MIN_SECRET_LEN {
+            return Err(ConfigError::new(
+                "HOOK_SECRET",
+                SecretError::TooShort { len: secret.len() },
+            ));
+        }
+        let issuer = args
+            .issuer
+            .as_deref()
+            .ok_or_else(|| ConfigError::new("HOOK_ISSUER", "required with HOOK_SECRET"))?;
+        let hook_url = args
+            .hook_url
+            .as_deref()
+            .ok_or_else(|| ConfigError::new("HOOK_URL", "required with HOOK_SECRET"))?;
+        Self::new(&secret, issuer, hook_url, args.dev_issuer)
+    }
+
+    /// Where the browser reaches this server, e.g. `http://127.0.0.1:3000`.
+    pub fn base_url(&self) -> String {
+        self.hook_url.origin().ascii_serialization()
+    }
+}
+
+/// `http://<addr>`, with an unspecified address (0.0.0.0) shown as loopback.
+fn base_url(local: SocketAddr) -> String {
+    let mut shown = local;
+    if shown.ip().is_unspecified() {
+        shown.set_ip(if shown.is_ipv4() {
+            [127, 0, 0, 1].into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    format!("http://{shown}")
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// MATTR VII requires an https hook URL without a query; this example also
+/// needs a path to mount the journey at. http is accepted for loopback.
+fn parse_hook_url(raw: &str) -> Result<Url, ConfigError> {
+    let invalid = |why| ConfigError::new("HOOK_URL", why);
+    let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
+    if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
+        return Err(invalid("must be https (http only for localhost)"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("must not have a query or fragment"));
+    }
+    if url.path() == "/" {
+        return Err(invalid(
+            "needs a path to mount the journey at, e.g. /interaction",
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
+    let url =
+        Url::parse(raw).map_err(|_| ConfigError::new("HOOK_ISSUER", "not an absolute URL"))?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err(ConfigError::new("HOOK_ISSUER", "must be an https URL"));
+    }
+    // Compared with `iss` exactly, as MATTR VII writes it: no trailing slash.
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+/// A setting that cannot be used, and why.
+#[derive(Debug)]
+pub struct ConfigError {
+    setting: &'static str,
+    reason: String,
+}
+
+impl ConfigError {
+    fn new(setting: &'static str, reason: impl fmt::Display) -> Self {
+        Self {
+            setting,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.setting, self.reason)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    const LOCAL: &str = "127.0.0.1:3000";
+
+    fn args(list: &[&str]) -> Args {
+        Args::try_parse_from(std::iter::once("example-server").chain(list.iter().copied())).unwrap()
+    }
+
+    fn error(list: &[&str]) -> String {
+        Config::from_args(&args(list), LOCAL.parse().unwrap())
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn no_secret_means_dev_mode() {
+        let config = Config::from_args(&args(&[]), LOCAL.parse().unwrap()).unwrap();
+        assert!(config.dev_issuer);
+        assert_eq!(config.issuer, "http://127.0.0.1:3000");
+        assert_eq!(
+            config.hook_url.as_str(),
+            "http://127.0.0.1:3000/interaction"
+        );
+        let any = Config::dev("0.0.0.0:8080".parse().unwrap()).unwrap();
+        assert_eq!(any.base_url(), "http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn production_settings() {
+        let list = [
+            "--secret",
+            SECRET,
+            "--issuer",
+            "https://t.vii.au01.mattr.global/",
+            "--hook-url",
+            "https://h.example/interaction",
+        ];
+        let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
+        assert!(!config.dev_issuer);
+        assert_eq!(config.issuer, "https://t.vii.au01.mattr.global");
+        let with_dev = Config::from_args(
+            &args(&[&list[..], &["--dev-issuer"]].concat()),
+            LOCAL.parse().unwrap(),
+        )
+        .unwrap();
+        assert!(with_dev.dev_issuer);
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        assert!(error(&["--secret", "nope!"]).starts_with("HOOK_SECRET: not standard base64"));
+        assert!(
+            error(&["--secret", "c2hvcnQ="])
+                .starts_with("HOOK_SECRET: the hook secret decodes to 5 bytes")
+        );
+        assert_eq!(
+            error(&["--secret", SECRET]),
+            "HOOK_ISSUER: required with HOOK_SECRET"
+        );
+        assert_eq!(
+            error(&["--secret", SECRET, "--issuer", "https://t.example"]),
+            "HOOK_URL: required with HOOK_SECRET"
+        );
+        let with = |hook: &str| {
+            error(&[
+                "--secret",
+                SECRET,
+                "--issuer",
+                "https://t.example",
+                "--hook-url",
+                hook,
+            ])
+        };
+        assert!(with("http://h.example/i").starts_with("HOOK_URL: must be https"));
+        assert!(with("https://h.example/").starts_with("HOOK_URL: needs a path"));
+        assert!(with("https://h.example/i?x=1").starts_with("HOOK_URL: must not have a query"));
+        assert!(with("h.example/i").starts_with("HOOK_URL: not an absolute URL"));
+        let issuer = error(&[
+            "--secret",
+            SECRET,
+            "--issuer",
+            "tenant",
+            "--hook-url",
+            "https://h.example/i",
+        ]);
+        assert_eq!(issuer, "HOOK_ISSUER: not an absolute URL");
+        assert!(Args::try_parse_from(["example-server", "--bind", "nowhere"]).is_err());
+    }
+
+    #[test]
+    fn the_secret_is_never_shown() {
+        let list = [
+            "--secret",
+            SECRET,
+            "--issuer",
+            "https://t.example",
+            "--hook-url",
+            "https://h.example/i",
+        ];
+        let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
+        assert!(!format!("{config:?}").contains("dGtU"));
+    }
+}

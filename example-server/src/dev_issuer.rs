@@ -1,0 +1,192 @@
+//! A simulated MATTR VII, for trying the journey without a tenant: it
+//! starts an issuance for a sample user (minting the session token MATTR VII
+//! would) and, at the callback, reads the hook's response as MATTR VII
+//! would and shows the outcome.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use hook_layer::SESSION_TOKEN_PARAM;
+use hook_layer::testing::{MockIssuer, Outcome};
+use http::StatusCode;
+use serde::Deserialize;
+
+use crate::config::Config;
+use crate::pages::{claims_list, error_page, escape, html, layout};
+
+/// Where the simulated tenant receives the hook's response.
+pub const CALLBACK_PATH: &str = "/dev/callback";
+/// Issuances remembered at once; older ones are forgotten past this.
+const MAX_OPEN_ISSUANCES: usize = 10_000;
+
+struct DevIssuer {
+    mock: MockIssuer,
+    hook_url: String,
+    /// `state`s of issuances waiting for the hook, as a tenant keeps them:
+    /// a response must answer one of them, once.
+    open: Mutex<HashSet<String>>,
+}
+
+/// `/` (start page), `/dev/start` and `/dev/callback`.
+pub fn router(config: &Config) -> Router {
+    let mock = MockIssuer::new(config.secret.clone())
+        .tenant(config.issuer.clone())
+        .hook_url(config.hook_url.as_str())
+        .redirect_url(format!("{}{CALLBACK_PATH}", config.base_url()));
+    let issuer = DevIssuer {
+        mock,
+        hook_url: config.hook_url.to_string(),
+        open: Mutex::default(),
+    };
+    Router::new()
+        .route("/", get(start_page))
+        .route("/dev/start", post(start))
+        .route(CALLBACK_PATH, get(callback))
+        .with_state(Arc::new(issuer))
+}
+
+async fn start_page() -> Response {
+    let main = r#"<h1>Simulated MATTR VII</h1>
+<p class="lead">This page plays the part of a MATTR VII tenant, so you can walk through the interaction hook without one. Pretend a wallet has just signed in as:</p>
+<form method="post" action="/dev/start">
+<div class="field"><label for="given_name">Given name</label><input type="text" id="given_name" name="given_name" value="Ada" autocomplete="off"></div>
+<div class="field"><label for="email">Email</label><input type="email" id="email" name="email" value="ada@example.com" autocomplete="off"></div>
+<div class="actions"><button type="submit">Start issuance</button></div>
+</form>
+<p class="hint">Starting sends your browser to the hook with a signed session token, as MATTR VII does after the user authenticates.</p>"#;
+    html(StatusCode::OK, layout("Simulated MATTR VII", None, main))
+}
+
+#[derive(Deserialize)]
+struct StartForm {
+    #[serde(default)]
+    given_name: String,
+    #[serde(default)]
+    email: String,
+}
+
+async fn start(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<StartForm>) -> Response {
+    let state = match random_state() {
+        Ok(state) => state,
+        Err(error) => {
+            tracing::error!(%error, "no randomness for a state");
+            return error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Could not start",
+                "Try again.",
+            );
+        }
+    };
+    {
+        let mut open = issuer
+            .open
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if open.len() >= MAX_OPEN_ISSUANCES {
+            open.clear();
+        }
+        open.insert(state.clone());
+    }
+    let mut session = issuer.mock.session().state(state);
+    for (name, value) in [("given_name", form.given_name), ("email", form.email)] {
+        if !value.trim().is_empty() {
+            session = session.claim(name, value.trim());
+        }
+    }
+    let url = format!(
+        "{}?{SESSION_TOKEN_PARAM}={}",
+        issuer.hook_url,
+        session.token()
+    );
+    let mut response = axum::response::IntoResponse::into_response(Redirect::to(&url));
+    response.headers_mut().insert(
+        http::header::REFERRER_POLICY,
+        http::HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// 128 random bits, hex: an unguessable `state`.
+fn random_state() -> Result<String, getrandom::Error> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)?;
+    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
+}
+
+#[derive(Deserialize)]
+struct Callback {
+    session_token: Option<String>,
+}
+
+async fn callback(State(issuer): State<Arc<DevIssuer>>, Query(query): Query<Callback>) -> Response {
+    let Some(token) = query.session_token else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "No response",
+            "The hook sent no session_token.",
+        );
+    };
+    let response = match issuer.mock.read_token(&token) {
+        Ok(response) => response,
+        Err(error) => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Response refused",
+                &format!("MATTR VII would refuse it: {error}."),
+            );
+        }
+    };
+    let known = issuer
+        .open
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .remove(&response.state);
+    if !known {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Unknown issuance",
+            "The response's state matches no issuance in progress: it was already used, or the server restarted.",
+        );
+    }
+    let body = match &response.outcome {
+        Outcome::Completed {
+            claims,
+            claims_to_persist,
+        } => {
+            let persisted = if claims_to_persist.is_empty() {
+                "none".to_owned()
+            } else {
+                claims_to_persist
+                    .iter()
+                    .map(|name| format!("<code>{}</code>", escape(name)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            format!(
+                r#"<h1>Issuance continues</h1>
+<div class="notice ok" role="status" id="outcome">The hook completed the interaction. MATTR VII would now issue the credential with these claims.</div>
+<h2>Claims returned by the hook</h2>
+{claims}
+<p>Stored on the user record: {persisted}.</p>"#,
+                claims = claims_list(claims),
+            )
+        }
+        Outcome::Failed { message } => format!(
+            r#"<h1>Issuance failed</h1>
+<div class="notice error" role="alert" id="outcome">The hook failed the journey: <span id="failure">{}</span></div>
+<p>MATTR VII would show the holder that the credential could not be issued.</p>"#,
+            escape(message)
+        ),
+    };
+    let main = format!(
+        r#"{body}
+<p class="hint">The response token was verified as MATTR VII does: HS256 with the hook secret, addressed to the tenant, unexpired, and answering issuance <code>{state}</code>.</p>
+<div class="actions"><a class="button" href="/">Start another issuance</a></div>"#,
+        state = escape(&response.state),
+    );
+    html(StatusCode::OK, layout("Simulated MATTR VII", None, &main))
+}

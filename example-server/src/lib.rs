@@ -1,0 +1,95 @@
+//! An example MATTR VII interaction hook on axum: a welcome page, terms of
+//! service, a details form and a one-time code, then back to MATTR VII with
+//! the collected claims. With no secret configured it also plays MATTR VII,
+//! so the whole journey runs in a browser without a tenant.
+//!
+//! The binary (`cargo run -p example-server`) wraps [`app`]; tests use it
+//! directly.
+
+#![forbid(unsafe_code)]
+
+pub mod config;
+pub mod details;
+mod dev_issuer;
+mod journey;
+pub mod keys;
+pub mod otp;
+pub mod pages;
+pub mod progress;
+
+use std::future::Future;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::StatusCode;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use tokio::net::TcpListener;
+
+pub use config::{Args, Config, ConfigError};
+pub use dev_issuer::CALLBACK_PATH;
+pub use journey::UserClaims;
+
+/// The whole server: the hook journey, `/healthz`, the stylesheet and, in
+/// dev mode, the simulated MATTR VII.
+pub fn app(config: &Config) -> Router {
+    let mut app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/assets/style.css", get(stylesheet))
+        .merge(journey::router(config));
+    app = if config.dev_issuer {
+        app.merge(dev_issuer::router(config))
+    } else {
+        app.route("/", get(landing))
+    };
+    app.layer(middleware::from_fn(log_request))
+}
+
+/// Serves `config` on `listener` until `shutdown` completes, then lets
+/// requests in flight finish.
+pub async fn serve(
+    listener: TcpListener,
+    config: &Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(config))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (CONTENT_TYPE, "text/css; charset=utf-8"),
+            (CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("assets/style.css"),
+    )
+        .into_response()
+}
+
+async fn landing() -> Response {
+    pages::html(
+        StatusCode::OK,
+        pages::layout(
+            "Interaction hook",
+            None,
+            "<h1>Interaction hook</h1><p>This service is part of a credential issuance. \
+             Start from your wallet; you will be brought here when it is needed.</p>",
+        ),
+    )
+}
+
+/// One line per request, at debug level. The query string is left out: on
+/// hook routes it holds the session token, a bearer credential.
+async fn log_request(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    tracing::debug!(%method, path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    response
+}

@@ -1,0 +1,352 @@
+//! The example server end to end over real HTTP: the simulated MATTR VII
+//! starts an issuance, the journey runs, and the response comes back.
+
+use hook_layer::HookSecret;
+use hook_layer::testing::Outcome;
+use hook_tests::{TestServer, client, element_text, form_action, input_value};
+use reqwest::{StatusCode, header::LOCATION};
+
+/// A journey in progress: the session token and the page last served.
+struct Journey<'s> {
+    server: &'s TestServer,
+    http: reqwest::Client,
+    welcome_url: String,
+    page: String,
+}
+
+impl<'s> Journey<'s> {
+    /// Starts an issuance as the simulated MATTR VII's start page does and
+    /// opens the welcome page it redirects to.
+    async fn start(server: &'s TestServer) -> Self {
+        let http = client();
+        let response = http
+            .post(server.url("/dev/start"))
+            .form(&[("given_name", "Ada"), ("email", "ada@example.com")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let welcome_url = response.headers()[LOCATION].to_str().unwrap().to_owned();
+        assert!(welcome_url.starts_with(&server.url("/interaction?session_token=")));
+        let response = http.get(&welcome_url).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["referrer-policy"], "no-referrer");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let page = response.text().await.unwrap();
+        Self {
+            server,
+            http,
+            welcome_url,
+            page,
+        }
+    }
+
+    fn token(&self) -> &str {
+        self.welcome_url.split_once("session_token=").unwrap().1
+    }
+
+    /// Posts `fields` to the current page's form; returns the response.
+    async fn submit(&mut self, fields: &[(&str, &str)]) -> reqwest::Response {
+        let action = form_action(&self.page).expect("the page has a form");
+        let mut fields: Vec<(&str, &str)> = fields.to_vec();
+        let progress = input_value(&self.page, "progress").map(str::to_owned);
+        if let Some(progress) = &progress {
+            fields.push(("progress", progress));
+        }
+        self.http
+            .post(self.server.url(&action))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts and expects a page back, which becomes the current page.
+    async fn submit_page(&mut self, fields: &[(&str, &str)], status: StatusCode) {
+        let response = self.submit(fields).await;
+        assert_eq!(response.status(), status);
+        self.page = response.text().await.unwrap();
+    }
+
+    async fn open_terms(&mut self) {
+        let url = self.server.url(&format!(
+            "/interaction/terms?session_token={}",
+            self.token()
+        ));
+        self.page = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(self.page.contains("Terms of service"));
+    }
+
+    async fn reach_code_step(&mut self) {
+        self.open_terms().await;
+        self.submit_page(&[("decision", "accept")], StatusCode::OK)
+            .await;
+        self.submit_page(
+            &[("preferred_name", "Ada"), ("date_of_birth", "1990-04-21")],
+            StatusCode::OK,
+        )
+        .await;
+        assert!(self.page.contains("Enter your one-time code"));
+    }
+
+    /// Posts, expects the redirect back to MATTR VII, and reads it as MATTR
+    /// VII would; then checks the simulated issuer's callback page too.
+    async fn submit_expecting_return(&mut self, fields: &[(&str, &str)]) -> (Outcome, String) {
+        let response = self.submit(fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+        assert!(location.starts_with(&self.server.url("/dev/callback?session_token=")));
+        let read = self.server.issuer().read_redirect(&location).unwrap();
+        let callback = self.http.get(&location).send().await.unwrap();
+        assert_eq!(callback.status(), StatusCode::OK);
+        (read.outcome, callback.text().await.unwrap())
+    }
+}
+
+#[tokio::test]
+async fn the_whole_journey_returns_the_collected_claims() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    assert!(journey.page.contains("Hello, Ada"));
+    assert!(journey.page.contains("ada@example.com"));
+
+    journey.reach_code_step().await;
+    let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
+    let (outcome, page) = journey.submit_expecting_return(&[("code", &code)]).await;
+    let Outcome::Completed {
+        claims,
+        claims_to_persist,
+    } = outcome
+    else {
+        panic!("{outcome:?}")
+    };
+    assert_eq!(claims["preferredName"], "Ada");
+    assert_eq!(claims["dateOfBirth"], "1990-04-21");
+    assert_eq!(claims["termsAccepted"], true);
+    assert_eq!(claims_to_persist, ["preferredName"]);
+    assert!(page.contains("Issuance continues"));
+    assert!(page.contains("<dd>1990-04-21</dd>"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn declining_the_terms_fails_the_issuance() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.open_terms().await;
+    let (outcome, page) = journey
+        .submit_expecting_return(&[("decision", "decline")])
+        .await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            message: "The holder declined the terms of service".into()
+        }
+    );
+    assert!(page.contains("Issuance failed"));
+    assert!(page.contains("declined the terms of service"));
+}
+
+#[tokio::test]
+async fn bad_details_are_shown_on_the_form_and_can_be_corrected() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.open_terms().await;
+    journey
+        .submit_page(&[("decision", "accept")], StatusCode::OK)
+        .await;
+
+    journey
+        .submit_page(
+            &[("preferred_name", " "), ("date_of_birth", "2999-01-01")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert!(
+        journey
+            .page
+            .contains("Please correct the highlighted fields.")
+    );
+    assert!(
+        journey
+            .page
+            .contains("Enter the name you would like to be called.")
+    );
+    assert!(
+        journey
+            .page
+            .contains("Your date of birth must be in the past.")
+    );
+    assert!(
+        journey.page.contains(r#"value="2999-01-01""#),
+        "entered values are kept"
+    );
+
+    journey
+        .submit_page(
+            &[("preferred_name", "Ada"), ("date_of_birth", "1990-02-30")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    assert!(journey.page.contains("Enter a real date"));
+
+    journey
+        .submit_page(
+            &[("preferred_name", "Ada"), ("date_of_birth", "1990-04-21")],
+            StatusCode::OK,
+        )
+        .await;
+    assert!(journey.page.contains("Enter your one-time code"));
+}
+
+#[tokio::test]
+async fn three_wrong_codes_fail_the_issuance() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.reach_code_step().await;
+    let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+
+    journey
+        .submit_page(&[("code", wrong)], StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert!(
+        journey
+            .page
+            .contains("That code is not right. 2 attempts left.")
+    );
+    journey
+        .submit_page(&[("code", "12")], StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert!(
+        journey
+            .page
+            .contains("That code is not right. 1 attempt left.")
+    );
+    let (outcome, page) = journey.submit_expecting_return(&[("code", wrong)]).await;
+    assert_eq!(
+        outcome,
+        Outcome::Failed {
+            message: "The one-time code was entered incorrectly 3 times".into()
+        }
+    );
+    assert!(page.contains("Issuance failed"));
+}
+
+#[tokio::test]
+async fn a_tampered_progress_field_is_refused() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.reach_code_step().await;
+    journey.page = journey.page.replace(
+        r#"name="progress" value="ey"#,
+        r#"name="progress" value="xy"#,
+    );
+    journey
+        .submit_page(&[("code", "123456")], StatusCode::BAD_REQUEST)
+        .await;
+    assert!(journey.page.contains("opened out of order"));
+}
+
+#[tokio::test]
+async fn expired_forged_and_misaddressed_tokens_are_refused() {
+    let server = TestServer::start().await;
+    let issuer = server.issuer();
+    let http = client();
+    let other_secret = HookSecret::from_bytes(&[42; 32]).unwrap();
+    let cases = [
+        (
+            issuer.session().expired().uri("/interaction"),
+            "This session has expired",
+            "(expired)",
+        ),
+        (
+            issuer
+                .session()
+                .signed_with(&other_secret)
+                .uri("/interaction"),
+            "This link is not valid",
+            "(bad_signature)",
+        ),
+        (
+            issuer
+                .session()
+                .audience("https://other-hook.example/interaction")
+                .uri("/interaction"),
+            "This link is not valid",
+            "(wrong_audience)",
+        ),
+        (
+            "/interaction".to_owned(),
+            "Start from your wallet",
+            "(missing_token)",
+        ),
+    ];
+    for (uri, title, code) in cases {
+        let response = http.get(server.url(&uri)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{code}");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains(title) && page.contains(code),
+            "{code}: {page}"
+        );
+    }
+    // Every later step is guarded the same way.
+    let forged = issuer.session().signed_with(&other_secret).token();
+    for step in [
+        "/interaction/terms",
+        "/interaction/details",
+        "/interaction/verify",
+    ] {
+        let response = http
+            .post(server.url(&format!("{step}?session_token={forged}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{step}");
+    }
+}
+
+#[tokio::test]
+async fn health_and_assets_are_outside_the_layer() {
+    let server = TestServer::start().await;
+    let http = client();
+    let health = http.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let css = http
+        .get(server.url("/assets/style.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(css.status(), StatusCode::OK);
+    assert!(
+        css.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
+}
+
+#[tokio::test]
+async fn a_response_is_accepted_once() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.open_terms().await;
+    let response = journey.submit(&[("decision", "decline")]).await;
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    let first = journey.http.get(&location).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    let replay = journey.http.get(&location).send().await.unwrap();
+    assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
+    assert!(replay.text().await.unwrap().contains("Unknown issuance"));
+}
