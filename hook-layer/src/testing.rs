@@ -142,6 +142,16 @@ impl MockIssuer {
         }
     }
 
+    /// Signs arbitrary header and payload bytes with HS256 and the secret:
+    /// a token that passes the signature check whatever it says, for
+    /// hostile-input tests and fuzzing.
+    pub fn sign_raw(&self, header: &[u8], payload: &[u8]) -> String {
+        self.secret
+            .keys()
+            .sign_raw(header, payload)
+            .unwrap_or_else(|error| panic!("the mock issuer could not sign: {error}"))
+    }
+
     /// Reads a completion redirect (a `Location` value or any URL) as MATTR
     /// VII would: it must go to the `redirectUrl`, carry one
     /// `session_token`, and that token must pass [`read_token`](Self::read_token).

@@ -150,7 +150,11 @@ impl Policy {
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| Rejection::MalformedToken("the payload is not base64url"))?;
-        let claims: Payload<'_> = serde_json::from_slice(&payload).map_err(|_| {
+        // JSON text is UTF-8 (RFC 8259 section 8.1); serde_json checks that
+        // only for the strings it reads, not for members it skips.
+        let payload = std::str::from_utf8(&payload)
+            .map_err(|_| Rejection::MalformedToken("the payload is not UTF-8"))?;
+        let claims: Payload<'_> = serde_json::from_str(payload).map_err(|_| {
             Rejection::MalformedToken("the payload is not a JSON object with unique claim names")
         })?;
         self.check_claims(claims, token)
@@ -330,7 +334,9 @@ fn check_header(encoded: &str) -> Result<(), Rejection> {
     let json = URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| Rejection::MalformedToken("the header is not base64url"))?;
-    let header: Header<'_> = serde_json::from_slice(&json)
+    let json = std::str::from_utf8(&json)
+        .map_err(|_| Rejection::MalformedToken("the header is not UTF-8"))?;
+    let header: Header<'_> = serde_json::from_str(json)
         .map_err(|_| Rejection::MalformedToken("the header is not a JSON object"))?;
     if header.crit.is_some() {
         return Err(Rejection::CriticalHeader);
@@ -754,6 +760,29 @@ mod tests {
                 "{malformed}"
             );
         }
+    }
+
+    /// Found by fuzzing: bytes that are not UTF-8 inside a member the
+    /// parser skips (an unknown header parameter or claim) went unnoticed.
+    #[test]
+    fn json_that_is_not_utf8_is_malformed() {
+        let mock = issuer();
+        let payload = serde_json::to_vec(mock.session().payload()).unwrap();
+        let bad_header = mock.sign_raw(b"{\"alg\":\"HS256\",\"typ\":\"JW\xb5\"}", &payload);
+        assert_eq!(verify(&bad_header).unwrap_err(), Rejection::MalformedToken("the header is not UTF-8"));
+        let mut bad_payload = payload[..payload.len() - 1].to_vec();
+        bad_payload.extend_from_slice(b",\"note\":\"\xff\"}");
+        let token = mock.sign_raw(br#"{"alg":"HS256"}"#, &bad_payload);
+        assert_eq!(verify(&token).unwrap_err(), Rejection::MalformedToken("the payload is not UTF-8"));
+    }
+
+    /// Found by fuzzing: floats in claims must read back exactly, so the
+    /// hook sees and can return precisely what MATTR VII sent.
+    #[test]
+    fn float_claims_are_read_exactly() {
+        let value = 7.291_138_598_603_497e-304_f64;
+        let token = issuer().session().claim("score", value).token();
+        assert_eq!(verify(&token).unwrap().claims()["score"].as_f64(), Some(value));
     }
 
     #[test]

@@ -1,0 +1,70 @@
+//! What the fuzz targets share: one secret, one fixed clock, one layer, and
+//! the invariants every accepted session must satisfy.
+
+use std::time::{Duration, UNIX_EPOCH};
+
+use hook_layer::testing::MockIssuer;
+use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
+
+/// The fuzzing key (32 bytes). The seed corpus is signed with it.
+pub const SECRET: &[u8; 32] = b"fuzzing secret, exactly 32 bytes";
+
+/// 2025-11-29T13:20:00Z: the clock every target runs at. Seeds are issued
+/// at this time and expire 1200 s later.
+pub const NOW: u64 = 1_764_422_400;
+
+/// The secret.
+pub fn secret() -> HookSecret {
+    HookSecret::from_bytes(SECRET).expect("a 32-byte secret")
+}
+
+/// The layer under test: issuer and audience checked, fixed clock.
+pub fn layer() -> InteractionHookLayer {
+    InteractionHookLayer::new(secret())
+        .issuer(MockIssuer::TENANT)
+        .audience(MockIssuer::HOOK_URL)
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+}
+
+/// A MATTR VII stand-in on the same secret and clock.
+pub fn issuer() -> MockIssuer {
+    MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+}
+
+/// The oracle for anything the layer accepts: the token really is signed
+/// with the secret (checked by an independent verifier), and the session
+/// obeys every documented rule.
+pub fn check_accepted(session: &HookSession) {
+    let token = session.token();
+    let (signing_input, signature) = token.rsplit_once('.').expect("three segments");
+    let key = jsonwebtoken::DecodingKey::from_secret(SECRET).expect("key");
+    let signed = jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &key, jsonwebtoken::Algorithm::HS256);
+    assert!(matches!(signed, Ok(true)), "accepted a token without a valid signature");
+    for segment in signing_input.split('.') {
+        let json = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, segment).expect("base64url");
+        let text = std::str::from_utf8(&json).expect("accepted JSON that is not UTF-8");
+        // Values are skipped, not read: numbers beyond f64 are valid JSON
+        // in claims nobody reads.
+        let object = serde_json::from_str::<std::collections::HashMap<String, serde::de::IgnoredAny>>(text);
+        assert!(object.is_ok(), "accepted a segment that is not a JSON object");
+    }
+    assert!(!session.state().is_empty(), "accepted an empty state");
+    assert_eq!(session.issuer(), MockIssuer::TENANT);
+    assert_eq!(session.audience(), MockIssuer::HOOK_URL);
+    let url = session.redirect_url();
+    let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+        || url.host_str().is_some_and(|host| host.starts_with("127."));
+    assert!(url.scheme() == "https" || (url.scheme() == "http" && loopback), "redirect to {url}");
+    assert!(url.username().is_empty() && url.password().is_none(), "userinfo in {url}");
+    let now = UNIX_EPOCH + Duration::from_secs(NOW);
+    let leeway = Duration::from_secs(30);
+    if let Some(expires) = session.expires_at() {
+        assert!(now < expires + leeway, "accepted an expired token");
+    } else {
+        let issued = session.issued_at().expect("exp or iat");
+        assert!(now <= issued + Duration::from_secs(1200) + leeway, "accepted a stale token");
+    }
+    if let Some(issued) = session.issued_at() {
+        assert!(issued <= now + leeway, "accepted a token from the future");
+    }
+}
