@@ -58,30 +58,46 @@ fn claim(value: Claim) -> Value {
     match value {
         Claim::Scalar(value) => scalar(value),
         Claim::List(values) => values.into_iter().map(scalar).collect(),
-        Claim::Object(fields) => Value::Object(fields.into_iter().map(|(k, v)| (k, scalar(v))).collect()),
+        Claim::Object(fields) => {
+            Value::Object(fields.into_iter().map(|(k, v)| (k, scalar(v))).collect())
+        }
     }
 }
 
 fuzz_target!(|input: Input| {
-    let mut redirect = format!("https://tenant.vii.au01.mattr.global/{}", input.redirect_path);
+    let mut redirect = format!(
+        "https://tenant.vii.au01.mattr.global/{}",
+        input.redirect_path
+    );
     if let Some(query) = &input.redirect_query {
         redirect.push('?');
         redirect.push_str(query);
     }
     let issuer = issuer().redirect_url(redirect.clone());
-    let token = issuer.session().state(input.state.clone()).redirect_url(redirect).token();
-    let Ok(session) = LAYER.verify_token(&token) else { return };
+    let token = issuer
+        .session()
+        .state(input.state.clone())
+        .redirect_url(redirect)
+        .token();
+    let Ok(session) = LAYER.verify_token(&token) else {
+        return;
+    };
     let session: HookSession = session;
 
     let result = match input.failure {
-        Some(message) => session.fail(message.clone()).redirect().map(|r| (r, Outcome::Failed { message })),
+        Some(message) => session
+            .fail(message.clone())
+            .redirect()
+            .map(|r| (r, Outcome::Failed { message })),
         None => {
             let mut expected = Map::new();
             let mut completion = session.complete();
             for (name, value) in input.claims {
                 let value = claim(value);
                 expected.insert(name.clone(), value.clone());
-                completion = completion.claim(name, value).expect("JSON values always serialize");
+                completion = completion
+                    .claim(name, value)
+                    .expect("JSON values always serialize");
             }
             let names: Vec<String> = expected.keys().cloned().collect();
             let persist: Vec<String> = input
@@ -95,13 +111,27 @@ fuzz_target!(|input: Input| {
                     unique
                 });
             let completion = completion.persist(persist.clone());
-            completion.redirect().map(|r| (r, Outcome::Completed { claims: expected, claims_to_persist: persist }))
+            completion.redirect().map(|r| {
+                (
+                    r,
+                    Outcome::Completed {
+                        claims: expected,
+                        claims_to_persist: persist,
+                    },
+                )
+            })
         }
     };
     match result {
         Ok((redirect, expected)) => {
-            assert!(redirect.url().len() <= MAX_URL, "URL of {} characters", redirect.url().len());
-            let read = issuer.read_redirect(redirect.url()).expect("MockIssuer reads every completion");
+            assert!(
+                redirect.url().len() <= MAX_URL,
+                "URL of {} characters",
+                redirect.url().len()
+            );
+            let read = issuer
+                .read_redirect(redirect.url())
+                .expect("MockIssuer reads every completion");
             assert_eq!(read.state, input.state);
             assert_eq!(read.outcome, expected);
         }

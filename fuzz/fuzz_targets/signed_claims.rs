@@ -15,7 +15,9 @@ static LAYER: LazyLock<InteractionHookLayer> = LazyLock::new(layer);
 static ISSUER: LazyLock<MockIssuer> = LazyLock::new(issuer);
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&header_len, rest)) = data.split_first() else { return };
+    let Some((&header_len, rest)) = data.split_first() else {
+        return;
+    };
     let split = usize::from(header_len).min(rest.len());
     let (header, payload) = rest.split_at(split);
     let token = ISSUER.sign_raw(header, payload);

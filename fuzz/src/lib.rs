@@ -38,15 +38,29 @@ pub fn check_accepted(session: &HookSession) {
     let token = session.token();
     let (signing_input, signature) = token.rsplit_once('.').expect("three segments");
     let key = jsonwebtoken::DecodingKey::from_secret(SECRET).expect("key");
-    let signed = jsonwebtoken::crypto::verify(signature, signing_input.as_bytes(), &key, jsonwebtoken::Algorithm::HS256);
-    assert!(matches!(signed, Ok(true)), "accepted a token without a valid signature");
+    let signed = jsonwebtoken::crypto::verify(
+        signature,
+        signing_input.as_bytes(),
+        &key,
+        jsonwebtoken::Algorithm::HS256,
+    );
+    assert!(
+        matches!(signed, Ok(true)),
+        "accepted a token without a valid signature"
+    );
     for segment in signing_input.split('.') {
-        let json = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, segment).expect("base64url");
+        let json =
+            base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, segment)
+                .expect("base64url");
         let text = std::str::from_utf8(&json).expect("accepted JSON that is not UTF-8");
         // Values are skipped, not read: numbers beyond f64 are valid JSON
         // in claims nobody reads.
-        let object = serde_json::from_str::<std::collections::HashMap<String, serde::de::IgnoredAny>>(text);
-        assert!(object.is_ok(), "accepted a segment that is not a JSON object");
+        let object =
+            serde_json::from_str::<std::collections::HashMap<String, serde::de::IgnoredAny>>(text);
+        assert!(
+            object.is_ok(),
+            "accepted a segment that is not a JSON object"
+        );
     }
     assert!(!session.state().is_empty(), "accepted an empty state");
     assert_eq!(session.issuer(), MockIssuer::TENANT);
@@ -54,15 +68,24 @@ pub fn check_accepted(session: &HookSession) {
     let url = session.redirect_url();
     let loopback = matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
         || url.host_str().is_some_and(|host| host.starts_with("127."));
-    assert!(url.scheme() == "https" || (url.scheme() == "http" && loopback), "redirect to {url}");
-    assert!(url.username().is_empty() && url.password().is_none(), "userinfo in {url}");
+    assert!(
+        url.scheme() == "https" || (url.scheme() == "http" && loopback),
+        "redirect to {url}"
+    );
+    assert!(
+        url.username().is_empty() && url.password().is_none(),
+        "userinfo in {url}"
+    );
     let now = UNIX_EPOCH + Duration::from_secs(NOW);
     let leeway = Duration::from_secs(30);
     if let Some(expires) = session.expires_at() {
         assert!(now < expires + leeway, "accepted an expired token");
     } else {
         let issued = session.issued_at().expect("exp or iat");
-        assert!(now <= issued + Duration::from_secs(1200) + leeway, "accepted a stale token");
+        assert!(
+            now <= issued + Duration::from_secs(1200) + leeway,
+            "accepted a stale token"
+        );
     }
     if let Some(issued) = session.issued_at() {
         assert!(issued <= now + leeway, "accepted a token from the future");

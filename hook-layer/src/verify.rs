@@ -769,11 +769,17 @@ mod tests {
         let mock = issuer();
         let payload = serde_json::to_vec(mock.session().payload()).unwrap();
         let bad_header = mock.sign_raw(b"{\"alg\":\"HS256\",\"typ\":\"JW\xb5\"}", &payload);
-        assert_eq!(verify(&bad_header).unwrap_err(), Rejection::MalformedToken("the header is not UTF-8"));
+        assert_eq!(
+            verify(&bad_header).unwrap_err(),
+            Rejection::MalformedToken("the header is not UTF-8")
+        );
         let mut bad_payload = payload[..payload.len() - 1].to_vec();
         bad_payload.extend_from_slice(b",\"note\":\"\xff\"}");
         let token = mock.sign_raw(br#"{"alg":"HS256"}"#, &bad_payload);
-        assert_eq!(verify(&token).unwrap_err(), Rejection::MalformedToken("the payload is not UTF-8"));
+        assert_eq!(
+            verify(&token).unwrap_err(),
+            Rejection::MalformedToken("the payload is not UTF-8")
+        );
     }
 
     /// Found by fuzzing: floats in claims must read back exactly, so the
@@ -782,7 +788,10 @@ mod tests {
     fn float_claims_are_read_exactly() {
         let value = 7.291_138_598_603_497e-304_f64;
         let token = issuer().session().claim("score", value).token();
-        assert_eq!(verify(&token).unwrap().claims()["score"].as_f64(), Some(value));
+        assert_eq!(
+            verify(&token).unwrap().claims()["score"].as_f64(),
+            Some(value)
+        );
     }
 
     #[test]
