@@ -580,9 +580,10 @@ async fn hostile_inputs_get_their_documented_refusals() {
     }
 }
 
-/// A 1 MB query string cannot even become an `http::Uri` (hyper answers
-/// `414 URI Too Long` before any service runs); a 1 MB bare token given to
-/// `verify_token` is refused by length without being decoded.
+/// A 1 MB query string cannot even become an `http::Uri` (a hyper server
+/// answers 431 before any service runs; see the end-to-end tests); a 1 MB
+/// bare token given to `verify_token` is refused by length without being
+/// decoded.
 #[test]
 fn a_1_mb_query_string_never_reaches_the_layer() {
     let huge = format!("/interaction?session_token={}", "a".repeat(1 << 20));

@@ -350,3 +350,26 @@ async fn a_response_is_accepted_once() {
     assert_eq!(replay.status(), StatusCode::BAD_REQUEST);
     assert!(replay.text().await.unwrap().contains("Unknown issuance"));
 }
+
+/// Sent raw: no HTTP client will build a 1 MB URL. hyper refuses it (431,
+/// request head too large) before the router or the layer runs, and the
+/// server carries on.
+#[tokio::test]
+async fn a_1_mb_query_string_is_refused_before_the_hook() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let server = TestServer::start().await;
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let request = format!(
+        "GET /interaction?session_token={} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n",
+        "a".repeat(1 << 20)
+    );
+    // The server may answer and close before reading all of it.
+    let _ = stream.write_all(request.as_bytes()).await;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.unwrap();
+    let status = String::from_utf8_lossy(&head);
+    assert_eq!(status, "HTTP/1.1 431", "hyper's request-head limit answers first");
+    let health = client().get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status(), StatusCode::OK);
+}
