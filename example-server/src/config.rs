@@ -43,6 +43,11 @@ pub struct Args {
     /// screen) when HOOK_SECRET is set. Always on without it.
     #[arg(long)]
     pub dev_issuer: bool,
+
+    /// Serve the welcome page without the layer at /load-test/welcome, for
+    /// comparison in load tests. Never in production.
+    #[arg(long, hide = true)]
+    pub load_test_routes: bool,
 }
 
 /// Everything the app needs, validated.
@@ -58,6 +63,8 @@ pub struct Config {
     pub hook_url: Url,
     /// Serve the simulated MATTR VII under `/dev` and show one-time codes.
     pub dev_issuer: bool,
+    /// Serve the unguarded welcome page for load tests.
+    pub load_test_routes: bool,
 }
 
 impl Config {
@@ -78,6 +85,7 @@ impl Config {
             issuer,
             hook_url,
             dev_issuer,
+            load_test_routes: false,
         })
     }
 
@@ -92,6 +100,12 @@ impl Config {
 
     /// Reads the command line and environment, given the bound address.
     pub fn from_args(args: &Args, local: SocketAddr) -> Result<Self, ConfigError> {
+        let mut config = Self::from_settings(args, local)?;
+        config.load_test_routes = args.load_test_routes;
+        Ok(config)
+    }
+
+    fn from_settings(args: &Args, local: SocketAddr) -> Result<Self, ConfigError> {
         let Some(encoded) = &args.secret else {
             return Self::dev(local);
         };

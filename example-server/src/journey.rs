@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Arc;
 
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, routing::post};
@@ -37,6 +37,9 @@ pub struct UserClaims {
 
 type Session = HookSession<UserClaims>;
 
+/// Where `--load-test-routes` mounts the welcome page without the layer.
+pub const LOAD_TEST_WELCOME: &str = "/load-test/welcome";
+
 /// Where each step lives, under the hook URL's path.
 struct Paths {
     welcome: String,
@@ -66,17 +69,21 @@ pub fn router(config: &Config) -> Router {
         .audience(config.hook_url.as_str())
         .claims::<UserClaims>()
         .on_rejection(pages::rejection);
-    Router::new()
+    let mut router = Router::new()
         .route(&paths.welcome, get(welcome))
         .route(&paths.terms, get(terms).post(decide_terms))
         .route(&paths.details, post(submit_details))
         .route(&paths.verify, post(verify_code))
-        .layer(layer)
-        .with_state(Journey {
-            keys: config.keys.clone(),
-            paths: Arc::new(paths),
-            show_code: config.dev_issuer,
-        })
+        .layer(layer);
+    if config.load_test_routes {
+        // Added after `.layer`, so outside it.
+        router = router.route(LOAD_TEST_WELCOME, get(unguarded_welcome));
+    }
+    router.with_state(Journey {
+        keys: config.keys.clone(),
+        paths: Arc::new(paths),
+        show_code: config.dev_issuer,
+    })
 }
 
 /// `path?session_token=...`: a step's URL for this session.
@@ -85,7 +92,10 @@ fn action(path: &str, session: &Session) -> String {
 }
 
 async fn welcome(State(journey): State<Journey>, session: Session) -> Response {
-    let claims = session.claims();
+    welcome_page(&journey, session.claims(), session.token())
+}
+
+fn welcome_page(journey: &Journey, claims: &UserClaims, token: &str) -> Response {
     let name = claims.given_name.as_deref().unwrap_or("there");
     let mut shared = serde_json::Map::new();
     for (key, value) in [("given_name", &claims.given_name), ("email", &claims.email)] {
@@ -107,9 +117,31 @@ async fn welcome(State(journey): State<Journey>, session: Session) -> Response {
         claims = claims_list(&shared),
         terms = escape(&journey.paths.terms),
         param = SESSION_TOKEN_PARAM,
-        token = escape(session.token()),
+        token = escape(token),
     );
     html(StatusCode::OK, layout("Welcome", Some(1), &main))
+}
+
+#[derive(Deserialize)]
+struct UncheckedToken {
+    #[serde(default)]
+    session_token: String,
+}
+
+/// The welcome page for the sample user, *without* the layer: the token is
+/// echoed unverified. Mounted only with `--load-test-routes`, so that a load
+/// test can compare the hook's first page with the same page minus the
+/// layer (see `scripts/load.sh`).
+async fn unguarded_welcome(
+    State(journey): State<Journey>,
+    Query(query): Query<UncheckedToken>,
+) -> Response {
+    let claims = UserClaims {
+        given_name: Some("Ada".to_owned()),
+        email: Some("ada@example.com".to_owned()),
+        other: BTreeMap::new(),
+    };
+    welcome_page(&journey, &claims, &query.session_token)
 }
 
 async fn terms(State(journey): State<Journey>, session: Session) -> Response {

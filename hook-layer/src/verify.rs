@@ -237,18 +237,15 @@ impl Policy {
     /// `aud` may be a string or an array (RFC 7519 section 4.1.3). The
     /// audience recorded is the configured one, or the token's first.
     fn check_audience(&self, raw: Option<&RawValue>) -> Result<String, Rejection> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Audience {
-            One(String),
-            Many(Vec<String>),
+        let raw = raw.ok_or(Rejection::MissingClaim("aud"))?.get();
+        // Which shape it is shows in the first character; reading it as an
+        // untagged enum instead would buffer the value first.
+        let audiences = if raw.trim_start().starts_with('[') {
+            serde_json::from_str::<Vec<String>>(raw)
+        } else {
+            serde_json::from_str::<String>(raw).map(|one| vec![one])
         }
-        let raw = raw.ok_or(Rejection::MissingClaim("aud"))?;
-        let audiences = match serde_json::from_str(raw.get()) {
-            Ok(Audience::One(one)) => vec![one],
-            Ok(Audience::Many(many)) => many,
-            Err(_) => return Err(Rejection::InvalidClaim("aud")),
-        };
+        .map_err(|_| Rejection::InvalidClaim("aud"))?;
         match (&self.audience, audiences.first()) {
             (_, None) => Err(Rejection::InvalidClaim("aud")),
             (Some(expected), _) if audiences.contains(expected) => Ok(expected.clone()),

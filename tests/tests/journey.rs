@@ -369,7 +369,10 @@ async fn a_1_mb_query_string_is_refused_before_the_hook() {
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).await.unwrap();
     let status = String::from_utf8_lossy(&head);
-    assert_eq!(status, "HTTP/1.1 431", "hyper's request-head limit answers first");
+    assert_eq!(
+        status, "HTTP/1.1 431",
+        "hyper's request-head limit answers first"
+    );
     let health = client().get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
 }

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Load run: the example server in release mode on loopback, driven by wrk.
+#
+#   hook       the hook's first page with a valid session token (through the layer)
+#   no-layer   the same page, same size, from a route without the layer
+#   forged     the hook's first page with forged tokens (refused by the layer)
+#
+# Prints requests per second, latency percentiles, error counts and the
+# server's peak memory, and stops everything it started.
+#
+#   scripts/load.sh                    # 15 s per route, 32 connections
+#   LOAD_DURATION=5s scripts/load.sh   # shorter
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration=${LOAD_DURATION:-15s}
+connections=${LOAD_CONNECTIONS:-32}
+threads=${LOAD_THREADS:-1}
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk from Debian's packages"
+  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
+fi
+
+cargo build --release -q -p example-server --bin example-server --example mint_token
+
+workdir=$(mktemp -d)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$workdir"
+}
+trap cleanup EXIT INT TERM
+
+secret=$(head -c 32 /dev/urandom | base64)
+other_secret=$(head -c 32 /dev/urandom | base64)
+
+# Production mode behind an imagined proxy: the hook's public URL is the
+# audience; the server itself listens on a free loopback port.
+HOOK_SECRET=$secret \
+HOOK_ISSUER=https://tenant.vii.au01.mattr.global \
+HOOK_URL=https://hook.example.com/interaction \
+HOOK_BIND=127.0.0.1:0 \
+RUST_LOG=warn,example_server=info \
+  target/release/example-server --load-test-routes >"$workdir/server.log" 2>&1 &
+server_pid=$!
+
+address=""
+for _ in $(seq 1 100); do
+  address=$(grep -o 'listening on 127\.0\.0\.1:[0-9]*' "$workdir/server.log" | head -n1 | cut -d' ' -f3 || true)
+  [ -n "$address" ] && break
+  sleep 0.1
+done
+if [ -z "$address" ]; then
+  echo "the server did not start:"; cat "$workdir/server.log"; exit 1
+fi
+
+token=$(target/release/examples/mint_token "$secret")
+forged=$(target/release/examples/mint_token "$other_secret")
+
+hook_url="http://$address/interaction?session_token=$token"
+plain_url="http://$address/load-test/welcome?session_token=$token"
+forged_url="http://$address/interaction?session_token=$forged"
+
+# Both pages must be the same page, byte for byte, for the comparison to mean anything.
+hook_size=$(curl -s -o "$workdir/hook.html" -w '%{size_download} %{http_code}' "$hook_url")
+plain_size=$(curl -s -o "$workdir/plain.html" -w '%{size_download} %{http_code}' "$plain_url")
+forged_status=$(curl -s -o /dev/null -w '%{http_code}' "$forged_url")
+if ! cmp -s "$workdir/hook.html" "$workdir/plain.html" || [ "${hook_size#* }" != 200 ]; then
+  echo "the hook page ($hook_size) and the layer-free page ($plain_size) differ"; exit 1
+fi
+if [ "$forged_status" != 401 ]; then
+  echo "forged tokens got $forged_status, not 401"; exit 1
+fi
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+echo "page: ${hook_size% *} bytes; wrk: $threads thread(s), $connections connections, $duration per route"
+echo
+
+run() {
+  local name=$1 url=$2
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency "$url" >"$workdir/$name.txt"
+  local rps p50 p90 p99 non2xx errors
+  rps=$(awk '/^Requests\/sec/ {print $2}' "$workdir/$name.txt")
+  p50=$(awk '$1 == "50%" {print $2}' "$workdir/$name.txt")
+  p90=$(awk '$1 == "90%" {print $2}' "$workdir/$name.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$workdir/$name.txt")
+  non2xx=$(awk '/Non-2xx or 3xx responses/ {print $5}' "$workdir/$name.txt")
+  errors=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$workdir/$name.txt")
+  printf '%-9s %10s req/s   p50 %-8s p90 %-8s p99 %-8s non-2xx %-8s socket errors %s\n' \
+    "$name" "$rps" "$p50" "$p90" "$p99" "${non2xx:-0}" "${errors:-0}"
+  eval "rps_${name//-/_}=$rps"
+}
+
+run no-layer "$plain_url"
+run hook "$hook_url"
+run forged "$forged_url"
+
+echo
+awk -v hook="$rps_hook" -v plain="$rps_no_layer" \
+  'BEGIN { printf "hook / no-layer throughput: %.1f%%\n", 100 * hook / plain }'
+echo "server peak memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"
