@@ -1,0 +1,100 @@
+//! The binary as a user runs it: dev mode logs the URL to open and serves
+//! it, SIGTERM shuts it down cleanly, bad settings exit with a message
+//! naming them.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_example-server");
+
+fn run_with(env: &[(&str, &str)]) -> (i32, String) {
+    let output = Command::new(BINARY)
+        .env_remove("HOOK_SECRET")
+        .env_remove("HOOK_ISSUER")
+        .env_remove("HOOK_URL")
+        .env("HOOK_BIND", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .output()
+        .expect("the binary runs");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code().unwrap_or(-1), text)
+}
+
+#[test]
+fn bad_settings_exit_with_status_2_naming_the_setting() {
+    let secret = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    let cases: [(&[(&str, &str)], &str); 4] = [
+        (
+            &[("HOOK_SECRET", "not base64!")],
+            "HOOK_SECRET: not standard base64",
+        ),
+        (
+            &[("HOOK_SECRET", secret)],
+            "HOOK_ISSUER: required with HOOK_SECRET",
+        ),
+        (
+            &[
+                ("HOOK_SECRET", secret),
+                ("HOOK_ISSUER", "https://t.example"),
+                ("HOOK_URL", "http://h.example/i"),
+            ],
+            "HOOK_URL: must be https",
+        ),
+        (&[("HOOK_BIND", "not-an-address")], "--bind"),
+    ];
+    for (env, expected) in cases {
+        let (code, output) = run_with(env);
+        assert_eq!(code, 2, "{expected}: {output}");
+        assert!(output.contains(expected), "{expected}: {output}");
+        assert!(!output.contains("panicked"), "{output}");
+        assert!(
+            !output.contains(&secret[..12]),
+            "the secret was printed: {output}"
+        );
+    }
+}
+
+#[test]
+fn dev_mode_logs_the_url_serves_it_and_stops_on_sigterm() {
+    let mut child = Command::new(BINARY)
+        .env_remove("HOOK_SECRET")
+        .env("HOOK_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let url = loop {
+        assert!(Instant::now() < deadline, "no URL logged");
+        let line = lines.next().expect("the server logs").unwrap();
+        if let Some(rest) = line.split("open ").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+        "{url}"
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let page = runtime.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+    assert!(page.contains("Simulated MATTR VII"));
+
+    let killed = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0, got {status}");
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    assert!(rest.iter().any(|line| line.contains("stopped")), "{rest:?}");
+}
