@@ -64,11 +64,16 @@ pub fn router(config: &Config) -> Router {
         details: format!("{base}/details"),
         verify: format!("{base}/verify"),
     };
-    let layer = InteractionHookLayer::new(config.secret.clone())
+    let mut layer = InteractionHookLayer::new(config.secret.clone())
         .issuer(config.issuer.clone())
         .audience(config.hook_url.as_str())
         .claims::<UserClaims>()
         .on_rejection(pages::rejection);
+    if config.dev_issuer {
+        // The simulated MATTR VII's callback is on this server, usually on
+        // 127.0.0.1 over http.
+        layer = layer.allow_loopback_redirects();
+    }
     let mut router = Router::new()
         .route(&paths.welcome, get(welcome))
         .route(&paths.terms, get(terms).post(decide_terms))

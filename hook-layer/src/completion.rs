@@ -334,7 +334,7 @@ impl fmt::Display for CompletionError {
                 f,
                 "the redirect URL back to MATTR VII would be {len} characters, {} over the \
                  {max}-character limit; return fewer or shorter claims",
-                len - max
+                len.saturating_sub(*max)
             ),
             Self::Signing => f.write_str("the response token could not be signed"),
         }

@@ -31,7 +31,9 @@ where
     }
 }
 
-/// `Option<HookSession<C>>`: `None` where the layer is not installed.
+/// `Option<HookSession<C>>`: `None` where the layer is not installed, or is
+/// installed with another claims type (the session is stored under its
+/// exact type, so a mismatch cannot be told apart from absence).
 impl<S, C> OptionalFromRequestParts<S> for HookSession<C>
 where
     S: Send + Sync,

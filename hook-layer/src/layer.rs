@@ -111,8 +111,22 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// The query parameter the incoming token is read from (default
     /// `session_token`, as MATTR VII sends it). The response token always
     /// goes back as `session_token`.
+    ///
+    /// # Panics
+    ///
+    /// If `name` is empty or has a character that cannot appear unencoded
+    /// in a query parameter name (`&`, `=`, `#`, `%`, `+`, whitespace or
+    /// controls): such a layer could never find its token. This is a
+    /// configuration error, caught when the layer is built.
     pub fn query_param(self, name: impl Into<Cow<'static, str>>) -> Self {
         let name = name.into();
+        assert!(
+            !name.is_empty()
+                && !name
+                    .chars()
+                    .any(|c| "&=#%+".contains(c) || c.is_whitespace() || c.is_control()),
+            "InteractionHookLayer::query_param: {name:?} cannot be a query parameter name"
+        );
         self.with(|policy| policy.param = name)
     }
 
@@ -124,6 +138,14 @@ impl<C, R> InteractionHookLayer<C, R> {
         self.with(|policy| policy.redirect_origins.push(origin))
     }
 
+    /// Allows `redirectUrl` to point at this machine (`localhost`,
+    /// `127.0.0.0/8`, `[::1]`), over http or https: for development and
+    /// tests, e.g. a simulated issuer on `http://127.0.0.1:3000`. Off by
+    /// default: MATTR VII never sends the browser to the hook's own machine.
+    pub fn allow_loopback_redirects(self) -> Self {
+        self.with(|policy| policy.allow_loopback = true)
+    }
+
     /// The source of time for lifetime checks and response tokens.
     pub fn clock(self, clock: impl Clock) -> Self {
         let clock = Arc::new(clock);
@@ -131,8 +153,10 @@ impl<C, R> InteractionHookLayer<C, R> {
     }
 
     /// How long a response token is valid (`exp - iat`, default 60 s).
+    /// Whole seconds, at least one: a token with `exp == iat` would arrive
+    /// already expired.
     pub fn response_lifetime(self, lifetime: Duration) -> Self {
-        self.with(|policy| policy.response_lifetime = lifetime.as_secs())
+        self.with(|policy| policy.response_lifetime = lifetime.as_secs().max(1))
     }
 
     /// The longest redirect URL back to MATTR VII, in characters (default

@@ -22,8 +22,8 @@ use http::{HeaderValue, Response, StatusCode};
 /// | `malformed_token`, `critical_header`, `wrong_algorithm`, `bad_signature` | 401 |
 /// | `expired`, `not_yet_valid`, `no_lifetime` | 401 |
 /// | `wrong_issuer`, `wrong_audience`, `missing_claim`, `invalid_claim` | 401 |
-/// | `claims_mismatch`, `invalid_redirect_url` | 401 |
-/// | `crypto_failure` | 500 |
+/// | `invalid_redirect_url` | 401 |
+/// | `claims_mismatch`, `crypto_failure` | 500 |
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Rejection {
@@ -67,10 +67,13 @@ pub enum Rejection {
     /// A claim has the wrong type or an impossible value.
     InvalidClaim(&'static str),
     /// The user claims do not fit the claims type the layer was built with.
+    /// The token is authentic, so this is the server's configuration: the
+    /// type expects a claim the tenant is not configured to send (make it
+    /// an `Option`), or the wrong type. Hence a 500.
     ClaimsMismatch,
     /// `redirectUrl` fails the redirect policy; the reason says which rule.
     InvalidRedirectUrl(&'static str),
-    /// The crypto provider failed; not the client's fault.
+    /// The crypto provider failed; not the client's fault (500).
     CryptoFailure,
 }
 
@@ -81,7 +84,7 @@ impl Rejection {
             Self::DuplicateToken | Self::BadEncoding | Self::TokenTooLong { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            Self::CryptoFailure => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::ClaimsMismatch | Self::CryptoFailure => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -213,8 +216,8 @@ where
 
 /// The default [`OnRejection`]: [`Rejection::to_response`] with the message
 /// as a plain-text body, for any body type that can be made from a
-/// `&'static str` (axum's `Body`, `http_body_util::Full`, `String`, ...).
-/// For other body types, pass a closure to
+/// `String` (axum's `Body`, `http_body_util::Full`, `String`, ...).
+/// For other body types (an empty body, a boxed body), pass a closure to
 /// [`on_rejection`](crate::InteractionHookLayer::on_rejection).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DefaultOnRejection;

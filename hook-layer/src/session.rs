@@ -93,8 +93,9 @@ impl<C> HookSession<C> {
     }
 
     /// The raw session token, to carry to the next page of a multi-step
-    /// journey (as the `session_token` query parameter of a link or a form
-    /// action), where the layer verifies it again.
+    /// journey (as the layer's query parameter, `session_token` unless
+    /// changed, of a link or a form action), where the layer verifies it
+    /// again.
     ///
     /// It is a bearer credential: keep it out of logs and `Referer` headers.
     pub fn token(&self) -> &str {
@@ -120,7 +121,12 @@ impl<C> fmt::Debug for HookSession<C> {
         f.debug_struct("HookSession")
             .field("issuer", &core.issuer)
             .field("audience", &core.audience)
-            .field("redirect_url", &core.redirect_url.as_str())
+            // Origin and path only: the query may hold one-time values.
+            .field(
+                "redirect_origin",
+                &core.redirect_url.origin().ascii_serialization(),
+            )
+            .field("redirect_path", &core.redirect_url.path())
             .field("issued_at", &core.issued_at)
             .field("expires_at", &core.expires_at)
             .finish_non_exhaustive()

@@ -126,7 +126,7 @@ impl MockIssuer {
             "iss": self.tenant,
             "aud": self.hook_url,
             "iat": now,
-            "exp": now + Self::SESSION_TIMEOUT.as_secs(),
+            "exp": now.saturating_add(Self::SESSION_TIMEOUT.as_secs()),
             "state": format!("mock-state-{number}-{now}"),
             "redirectUrl": self.redirect_url,
             "claims": {},
@@ -282,14 +282,16 @@ impl SessionToken<'_> {
     /// Sets `iat` to `at`, and `exp` to `at` plus the session timeout.
     pub fn issued_at(self, at: SystemTime) -> Self {
         let at = to_unix(at);
-        self.set("iat", at)
-            .set("exp", at + MockIssuer::SESSION_TIMEOUT.as_secs())
+        self.set("iat", at).set(
+            "exp",
+            at.saturating_add(MockIssuer::SESSION_TIMEOUT.as_secs()),
+        )
     }
 
     /// Sets `exp` to `lifetime` after `iat`.
     pub fn expires_in(self, lifetime: Duration) -> Self {
         let iat = self.payload.get("iat").and_then(Value::as_u64).unwrap_or(0);
-        self.set("exp", iat + lifetime.as_secs())
+        self.set("exp", iat.saturating_add(lifetime.as_secs()))
     }
 
     /// An hour past its expiry: refused under any sane leeway.

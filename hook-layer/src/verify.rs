@@ -50,6 +50,7 @@ pub(crate) struct Policy {
     pub(crate) max_token_len: usize,
     pub(crate) param: Cow<'static, str>,
     pub(crate) redirect_origins: Vec<Origin>,
+    pub(crate) allow_loopback: bool,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) response_lifetime: u64,
     pub(crate) max_url_len: usize,
@@ -66,6 +67,7 @@ impl Policy {
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             param: Cow::Borrowed(SESSION_TOKEN_PARAM),
             redirect_origins: Vec::new(),
+            allow_loopback: false,
             clock: Arc::new(SystemClock),
             response_lifetime: DEFAULT_RESPONSE_LIFETIME,
             max_url_len: DEFAULT_MAX_URL_LEN,
@@ -150,13 +152,11 @@ impl Policy {
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
             .map_err(|_| Rejection::MalformedToken("the payload is not base64url"))?;
-        // JSON text is UTF-8 (RFC 8259 section 8.1); serde_json checks that
-        // only for the strings it reads, not for members it skips.
-        let payload = std::str::from_utf8(&payload)
-            .map_err(|_| Rejection::MalformedToken("the payload is not UTF-8"))?;
-        let claims: Payload<'_> = serde_json::from_str(payload).map_err(|_| {
-            Rejection::MalformedToken("the payload is not a JSON object with unique claim names")
-        })?;
+        let claims: Payload<'_> = json_object(
+            &payload,
+            "the payload is not UTF-8",
+            "the payload is not a JSON object with unique claim names",
+        )?;
         self.check_claims(claims, token)
     }
 
@@ -256,8 +256,10 @@ impl Policy {
     }
 
     /// The redirect policy. The token is signed, so this is defence in
-    /// depth: the browser must only ever be sent to a plain web address of
-    /// the issuer, never to a script, a data URL or a look-alike.
+    /// depth: the browser must only ever be sent to a plain https address
+    /// (of an allowed origin, when a list is set), never to a script, a data
+    /// URL, an address that parses differently than it reads, or this
+    /// machine (unless loopback redirects are allowed, for development).
     fn check_redirect_url(&self, raw: &str) -> Result<Url, Rejection> {
         let refuse = |why| Err(Rejection::InvalidRedirectUrl(why));
         // URL parsers silently strip, drop or rewrite these (a backslash
@@ -287,8 +289,11 @@ impl Policy {
         match url.scheme() {
             "https" => {}
             "http" if loopback => {}
-            "http" => return refuse("http is allowed only for loopback hosts"),
+            "http" => return refuse("http is allowed only for loopback hosts in development"),
             _ => return refuse("its scheme is not https"),
+        }
+        if loopback && !self.allow_loopback {
+            return refuse("it points at this machine, which is allowed only in development");
         }
         if !url.username().is_empty() || url.password().is_some() {
             return refuse("it carries user information");
@@ -310,6 +315,7 @@ impl fmt::Debug for Policy {
             .field("max_token_len", &self.max_token_len)
             .field("param", &self.param)
             .field("redirect_origins", &self.redirect_origins)
+            .field("allow_loopback", &self.allow_loopback)
             .field("response_lifetime", &self.response_lifetime)
             .field("max_url_len", &self.max_url_len)
             .finish_non_exhaustive()
@@ -323,19 +329,47 @@ impl fmt::Debug for Policy {
 struct Header<'a> {
     #[serde(borrow)]
     alg: Option<&'a RawValue>,
-    #[serde(borrow)]
-    crit: Option<&'a RawValue>,
+    #[serde(default)]
+    crit: Present,
+}
+
+/// Whether a member is there at all, whatever its value (even `null`).
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+    }
+}
+
+/// Reads a decoded segment as a JSON object. serde reads a struct from a
+/// JSON array too (by position); a JWS header and claims set must be
+/// objects (RFC 7515 section 4, RFC 7519 section 7.2), so arrays are
+/// refused here first. JSON text is UTF-8 (RFC 8259 section 8.1), which
+/// serde_json checks only in the strings it reads, not in members it skips.
+fn json_object<'a, T: Deserialize<'a>>(
+    json: &'a [u8],
+    not_utf8: &'static str,
+    not_object: &'static str,
+) -> Result<T, Rejection> {
+    let text = std::str::from_utf8(json).map_err(|_| Rejection::MalformedToken(not_utf8))?;
+    if !text.trim_start().starts_with('{') {
+        return Err(Rejection::MalformedToken(not_object));
+    }
+    serde_json::from_str(text).map_err(|_| Rejection::MalformedToken(not_object))
 }
 
 fn check_header(encoded: &str) -> Result<(), Rejection> {
     let json = URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| Rejection::MalformedToken("the header is not base64url"))?;
-    let json = std::str::from_utf8(&json)
-        .map_err(|_| Rejection::MalformedToken("the header is not UTF-8"))?;
-    let header: Header<'_> = serde_json::from_str(json)
-        .map_err(|_| Rejection::MalformedToken("the header is not a JSON object"))?;
-    if header.crit.is_some() {
+    let header: Header<'_> = json_object(
+        &json,
+        "the header is not UTF-8",
+        "the header is not a JSON object with unique names",
+    )?;
+    if header.crit.0 {
         return Err(Rejection::CriticalHeader);
     }
     // Exactly the JSON text "HS256": no other algorithm, spelling or escape.
@@ -629,14 +663,21 @@ mod tests {
     fn redirect_url_policy() {
         let mock = issuer();
         let check = |url: &str| verify(&mock.session().redirect_url(url).token());
-        for ok in [
-            "https://tenant.vii.au01.mattr.global/callback?x=1#y",
+        assert!(check("https://tenant.vii.au01.mattr.global/callback?x=1#y").is_ok());
+        let development = layer_at(NOW).allow_loopback_redirects();
+        for loopback in [
             "http://localhost:3000/dev/callback",
             "http://127.0.0.1:3000/dev/callback",
             "http://[::1]/cb",
             "https://127.0.0.1/cb",
+            "https://localhost/cb",
         ] {
-            assert!(check(ok).is_ok(), "{ok}");
+            let token = mock.session().redirect_url(loopback).token();
+            assert!(development.verify_token(&token).is_ok(), "{loopback}");
+            assert!(
+                matches!(check(loopback), Err(Rejection::InvalidRedirectUrl(_))),
+                "{loopback}"
+            );
         }
         for bad in [
             "javascript:alert(1)",
@@ -777,6 +818,38 @@ mod tests {
             verify(&token).unwrap_err(),
             Rejection::MalformedToken("the payload is not UTF-8")
         );
+    }
+
+    /// serde reads structs from arrays by position; a header or payload
+    /// written as an array is not a JWS, whatever it would read as.
+    #[test]
+    fn arrays_are_not_objects() {
+        let mock = issuer();
+        let payload = serde_json::to_vec(mock.session().payload()).unwrap();
+        let array_header = mock.sign_raw(br#"["HS256",null]"#, &payload);
+        assert!(matches!(
+            verify(&array_header).unwrap_err(),
+            Rejection::MalformedToken(_)
+        ));
+        let p = mock.session().payload().clone();
+        let array_payload = serde_json::to_vec(&serde_json::json!([
+            p["iss"],
+            p["aud"],
+            p["exp"],
+            null,
+            p["iat"],
+            p["state"],
+            p["redirectUrl"],
+            {}
+        ]))
+        .unwrap();
+        let token = mock.sign_raw(br#"{"alg":"HS256"}"#, &array_payload);
+        assert!(matches!(
+            verify(&token).unwrap_err(),
+            Rejection::MalformedToken(_)
+        ));
+        let null_crit = mock.sign_raw(br#"{"alg":"HS256","crit":null}"#, &payload);
+        assert_eq!(verify(&null_crit).unwrap_err(), Rejection::CriticalHeader);
     }
 
     /// Found by fuzzing: floats in claims must read back exactly, so the

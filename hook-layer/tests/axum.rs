@@ -69,7 +69,8 @@ async fn claims_of_the_wrong_shape_are_refused_before_the_handler() {
         .claim("email", "ada@example.com")
         .uri("/interaction");
     let response = app.oneshot(request(&uri)).await.unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    // Authentic, but not what the hook expects: the server's configuration.
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(
         body_text(response).await,
         "the session token's user claims do not have the expected shape"
@@ -132,9 +133,10 @@ async fn routes_outside_the_layer_are_untouched() {
     let response = app.clone().oneshot(request("/healthz")).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     assert!(response.headers().get("referrer-policy").is_none());
-    let response = app
-        .oneshot(request(&issuer.session().uri("/interaction")))
-        .await
-        .unwrap();
+    let forged = issuer
+        .session()
+        .signed_with(&HookSecret::from_bytes(&[2; 32]).unwrap())
+        .uri("/interaction");
+    let response = app.oneshot(request(&forged)).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }

@@ -408,7 +408,7 @@ fn cases() -> Vec<(&'static str, String, Expect)> {
         (
             "claims not an object",
             query(&signed(HS256, &claim("claims", json!(["email"])))),
-            Refused(UNAUTHORIZED, "claims_mismatch"),
+            Refused(StatusCode::INTERNAL_SERVER_ERROR, "claims_mismatch"),
         ),
         (
             "redirectUrl javascript:",
