@@ -19,6 +19,8 @@ use crate::keys::JourneyKeys;
 /// simulated MATTR VII on the same server.
 #[derive(Parser)]
 #[command(version)]
+// These comments are the `--help` text, where bare URLs read best.
+#[allow(rustdoc::bare_urls)]
 pub struct Args {
     /// The hook secret, base64, exactly as MATTR VII returned it.
     #[arg(long, env = "HOOK_SECRET", hide_env_values = true)]
