@@ -203,20 +203,17 @@ fn sign_and_redirect(
         .sign(&json)
         .map_err(|_| CompletionError::Signing)?;
 
-    let mut url = session.redirect_url.clone();
-    query::replace_param(&mut url, SESSION_TOKEN_PARAM, &token);
-    // `Url` serializes to ASCII, so bytes are characters here.
-    let len = url.as_str().len();
+    let url = query::with_param(&session.redirect_url, SESSION_TOKEN_PARAM, &token);
+    // `Url` serializes to ASCII and the token is ASCII, so bytes are
+    // characters here.
+    let len = url.len();
     if len > policy.max_url_len {
         return Err(CompletionError::UrlTooLong {
             len,
             max: policy.max_url_len,
         });
     }
-    Ok(HookRedirect {
-        url: url.into(),
-        token,
-    })
+    Ok(HookRedirect { url, token })
 }
 
 /// The signed end of an interaction: the response token and the URL that

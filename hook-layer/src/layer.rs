@@ -15,7 +15,7 @@ use crate::rejection::{DefaultOnRejection, Rejection};
 use crate::secret::HookSecret;
 use crate::service::InteractionHook;
 use crate::session::{ClaimsMap, HookSession};
-use crate::verify::Policy;
+use crate::verify::{Expected, Policy};
 
 /// Verifies the MATTR VII session token on every request and hands the
 /// handler a typed [`HookSession`].
@@ -78,7 +78,7 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// `https://tenant.vii.au01.mattr.global` (no trailing slash).
     pub fn issuer(self, issuer: impl Into<String>) -> Self {
         let issuer = issuer.into();
-        self.with(|policy| policy.issuer = Some(issuer))
+        self.with(|policy| policy.issuer = Some(Expected::new(issuer)))
     }
 
     /// Requires `aud` (a string, or an array) to contain `audience`: this
@@ -86,7 +86,7 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// `https://hook.example.com/interaction`.
     pub fn audience(self, audience: impl Into<String>) -> Self {
         let audience = audience.into();
-        self.with(|policy| policy.audience = Some(audience))
+        self.with(|policy| policy.audience = Some(Expected::new(audience)))
     }
 
     /// Clock-skew allowance for `exp`, `nbf`, `iat` and the maximum age

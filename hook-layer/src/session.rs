@@ -34,8 +34,9 @@ pub(crate) struct Inner<C> {
 pub(crate) struct SessionCore {
     pub(crate) state: String,
     pub(crate) redirect_url: Url,
-    pub(crate) issuer: String,
-    pub(crate) audience: String,
+    /// Shared with the policy when configured, so not copied per request.
+    pub(crate) issuer: Arc<str>,
+    pub(crate) audience: Arc<str>,
     pub(crate) issued_at: Option<u64>,
     pub(crate) expires_at: Option<u64>,
     pub(crate) token: Box<str>,

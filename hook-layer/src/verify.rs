@@ -13,6 +13,7 @@ use serde_json::value::RawValue;
 use url::{Host, Origin, Url};
 
 use crate::clock::{Clock, SystemClock, unix_seconds};
+use crate::jwt::HS256_HEADER;
 use crate::query::{self, QueryError};
 use crate::rejection::Rejection;
 use crate::secret::HookSecret;
@@ -43,8 +44,8 @@ const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
 #[derive(Clone)]
 pub(crate) struct Policy {
     pub(crate) secret: HookSecret,
-    pub(crate) issuer: Option<String>,
-    pub(crate) audience: Option<String>,
+    pub(crate) issuer: Option<Expected>,
+    pub(crate) audience: Option<Expected>,
     pub(crate) leeway: u64,
     pub(crate) max_age: u64,
     pub(crate) max_token_len: usize,
@@ -170,14 +171,14 @@ impl Policy {
         let issued_at = numeric_date(payload.iat, "iat")?;
         self.check_lifetime(expires_at, not_before, issued_at, self.now())?;
 
-        let issuer = required_string(payload.iss, "iss")?;
-        if self
-            .issuer
-            .as_deref()
-            .is_some_and(|expected| expected != issuer)
-        {
-            return Err(Rejection::WrongIssuer);
-        }
+        let issuer = match (&self.issuer, payload.iss) {
+            (Some(expected), Some(raw)) => match expected.matches(raw) {
+                Some(true) => Arc::clone(&expected.value),
+                Some(false) => return Err(Rejection::WrongIssuer),
+                None => return Err(Rejection::InvalidClaim("iss")),
+            },
+            (_, raw) => required_string(raw, "iss")?.into(),
+        };
         let audience = self.check_audience(payload.aud)?;
         let state = required_string(payload.state, "state")?;
         let redirect_url = required_string(payload.redirect_url, "redirectUrl")?;
@@ -236,8 +237,14 @@ impl Policy {
 
     /// `aud` may be a string or an array (RFC 7519 section 4.1.3). The
     /// audience recorded is the configured one, or the token's first.
-    fn check_audience(&self, raw: Option<&RawValue>) -> Result<String, Rejection> {
-        let raw = raw.ok_or(Rejection::MissingClaim("aud"))?.get();
+    fn check_audience(&self, raw: Option<&RawValue>) -> Result<Arc<str>, Rejection> {
+        let raw = raw.ok_or(Rejection::MissingClaim("aud"))?;
+        if let Some(expected) = &self.audience
+            && expected.matches(raw) == Some(true)
+        {
+            return Ok(Arc::clone(&expected.value));
+        }
+        let raw = raw.get();
         // Which shape it is shows in the first character; reading it as an
         // untagged enum instead would buffer the value first.
         let audiences = if raw.trim_start().starts_with('[') {
@@ -248,10 +255,12 @@ impl Policy {
         .map_err(|_| Rejection::InvalidClaim("aud"))?;
         match (&self.audience, audiences.first()) {
             (_, None) => Err(Rejection::InvalidClaim("aud")),
-            (Some(expected), _) if audiences.contains(expected) => Ok(expected.clone()),
+            (Some(expected), _) if audiences.iter().any(|a| **a == *expected.value) => {
+                Ok(Arc::clone(&expected.value))
+            }
             (Some(_), _) => Err(Rejection::WrongAudience),
             (None, Some(first)) if first.is_empty() => Err(Rejection::InvalidClaim("aud")),
-            (None, Some(first)) => Ok(first.clone()),
+            (None, Some(first)) => Ok(first.as_str().into()),
         }
     }
 
@@ -265,10 +274,11 @@ impl Policy {
         // URL parsers silently strip, drop or rewrite these (a backslash
         // reads as a slash, `https:host` as `https://host`); refuse rather
         // than redirect somewhere other than what the token says.
-        if raw
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
-        {
+        let suspicious = |c: char| c.is_whitespace() || c.is_control() || c == '\\';
+        // Bytes first (ASCII whitespace and controls are all <= 0x20 or
+        // 0x7f); the slower char scan only for URLs with non-ASCII text.
+        let ascii_suspicious = raw.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\');
+        if ascii_suspicious || (!raw.is_ascii() && raw.chars().any(suspicious)) {
             return refuse("it contains whitespace, control characters or backslashes");
         }
         let has_authority = raw.split_once("://").is_some_and(|(scheme, _)| {
@@ -322,6 +332,41 @@ impl fmt::Debug for Policy {
     }
 }
 
+/// A configured `iss` or `aud`, with its JSON spelling, so that the claim
+/// (almost always spelled the same way) is compared without decoding or
+/// allocating, and sessions share one copy of the value.
+#[derive(Clone)]
+pub(crate) struct Expected {
+    value: Arc<str>,
+    json: Box<str>,
+}
+
+impl Expected {
+    pub(crate) fn new(value: String) -> Self {
+        let json = serde_json::Value::String(value.clone()).to_string().into();
+        Self {
+            value: value.into(),
+            json,
+        }
+    }
+
+    /// Whether the raw claim is this string; `None` when it is not a string.
+    fn matches(&self, raw: &RawValue) -> Option<bool> {
+        if raw.get() == &*self.json {
+            return Some(true);
+        }
+        // Another spelling (escapes) of the same text still matches.
+        let text = serde_json::from_str::<Cow<'_, str>>(raw.get()).ok()?;
+        Some(*text == *self.value)
+    }
+}
+
+impl fmt::Debug for Expected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&*self.value, f)
+    }
+}
+
 /// The JOSE header: only what is checked. Unknown parameters (`typ`, `kid`,
 /// `jku`, ...) are ignored: the key is fixed, nothing in the header can
 /// choose another. Duplicate names make the header malformed.
@@ -361,6 +406,11 @@ fn json_object<'a, T: Deserialize<'a>>(
 }
 
 fn check_header(encoded: &str) -> Result<(), Rejection> {
+    // MATTR VII always sends this exact header; recognising it skips the
+    // decoding. Any other spelling takes the full path below.
+    if encoded == HS256_HEADER {
+        return Ok(());
+    }
     let json = URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| Rejection::MalformedToken("the header is not base64url"))?;
