@@ -5,15 +5,18 @@
 #   no-layer   the same page, same size, from a route without the layer
 #   forged     the hook's first page with forged tokens (refused by the layer)
 #
-# Prints requests per second, latency percentiles, error counts and the
-# server's peak memory, and stops everything it started.
+# The three alternate over several rounds, so that a noisy neighbour slows
+# all of them alike; each route's round with the median throughput is
+# reported. Prints requests per second, latency percentiles, error counts
+# and the server's peak memory, and stops everything it started.
 #
-#   scripts/load.sh                    # 15 s per route, 32 connections
-#   LOAD_DURATION=5s scripts/load.sh   # shorter
+#   scripts/load.sh                               # 3 rounds of 5 s per route, 32 connections
+#   LOAD_ROUNDS=5 LOAD_DURATION=10s scripts/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-duration=${LOAD_DURATION:-15s}
+duration=${LOAD_DURATION:-5s}
+rounds=${LOAD_ROUNDS:-3}
 connections=${LOAD_CONNECTIONS:-32}
 threads=${LOAD_THREADS:-1}
 
@@ -78,29 +81,41 @@ if [ "$forged_status" != 401 ]; then
 fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
-echo "page: ${hook_size% *} bytes; wrk: $threads thread(s), $connections connections, $duration per route"
+echo "page: ${hook_size% *} bytes; wrk: $threads thread(s), $connections connections; $rounds rounds of $duration per route"
 echo
 
+# One wrk run; appends "rps p50 p90 p99 non-2xx socket-errors" to $name.runs.
 run() {
-  local name=$1 url=$2
-  wrk -t"$threads" -c"$connections" -d"$duration" --latency "$url" >"$workdir/$name.txt"
-  local rps p50 p90 p99 non2xx errors
-  rps=$(awk '/^Requests\/sec/ {print $2}' "$workdir/$name.txt")
-  p50=$(awk '$1 == "50%" {print $2}' "$workdir/$name.txt")
-  p90=$(awk '$1 == "90%" {print $2}' "$workdir/$name.txt")
-  p99=$(awk '$1 == "99%" {print $2}' "$workdir/$name.txt")
-  non2xx=$(awk '/Non-2xx or 3xx responses/ {print $5}' "$workdir/$name.txt")
-  errors=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$workdir/$name.txt")
-  printf '%-9s %10s req/s   p50 %-8s p90 %-8s p99 %-8s non-2xx %-8s socket errors %s\n' \
-    "$name" "$rps" "$p50" "$p90" "$p99" "${non2xx:-0}" "${errors:-0}"
-  eval "rps_${name//-/_}=$rps"
+  local name=$1 url=$2 out="$workdir/$1.txt"
+  wrk -t"$threads" -c"$connections" -d"$duration" --latency "$url" >"$out"
+  awk '
+    /^Requests\/sec/ { rps = $2 }
+    $1 == "50%" { p50 = $2 } $1 == "90%" { p90 = $2 } $1 == "99%" { p99 = $2 }
+    /Non-2xx or 3xx responses/ { non2xx = $5 }
+    /Socket errors/ { gsub(",", ""); errors = $4 + $6 + $8 + $10 }
+    END { printf "%s %s %s %s %d %d\n", rps, p50, p90, p99, non2xx, errors }
+  ' "$out" >>"$workdir/$name.runs"
 }
 
-run no-layer "$plain_url"
-run hook "$hook_url"
-run forged "$forged_url"
+for round in $(seq 1 "$rounds"); do
+  run no-layer "$plain_url"
+  run hook "$hook_url"
+  run forged "$forged_url"
+  printf 'round %s: no-layer %s, hook %s, forged %s req/s\n' "$round" \
+    "$(tail -n1 "$workdir/no-layer.runs" | cut -d' ' -f1)" \
+    "$(tail -n1 "$workdir/hook.runs" | cut -d' ' -f1)" \
+    "$(tail -n1 "$workdir/forged.runs" | cut -d' ' -f1)"
+done
+echo
+
+median_run() { sort -n -k1,1 "$workdir/$1.runs" | sed -n "$(( (rounds + 1) / 2 ))p"; }
+for name in no-layer hook forged; do
+  read -r rps p50 p90 p99 non2xx errors <<<"$(median_run "$name")"
+  printf '%-9s %10s req/s   p50 %-8s p90 %-8s p99 %-8s non-2xx %-8s socket errors %s\n' \
+    "$name" "$rps" "$p50" "$p90" "$p99" "$non2xx" "$errors"
+done
 
 echo
-awk -v hook="$rps_hook" -v plain="$rps_no_layer" \
-  'BEGIN { printf "hook / no-layer throughput: %.1f%%\n", 100 * hook / plain }'
+awk -v hook="$(median_run hook | cut -d' ' -f1)" -v plain="$(median_run no-layer | cut -d' ' -f1)" \
+  'BEGIN { printf "hook / no-layer throughput (medians): %.1f%%\n", 100 * hook / plain }'
 echo "server peak memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"

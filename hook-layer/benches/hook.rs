@@ -1,7 +1,8 @@
 //! What the layer costs, next to its floor, measured side by side:
 //!
 //! - `verify/*`: a request through `InteractionHookLayer` (on a no-op inner
-//!   service) vs `jsonwebtoken::decode` alone with equivalent validation vs
+//!   service) vs `jsonwebtoken::decode` alone with equivalent validation
+//!   (and the same plus parsing `redirectUrl`, which a hook must do too) vs
 //!   the bare HMAC-SHA256 of the token's signing input, for small, typical
 //!   and maximal tokens;
 //! - `complete`: signing and building the redirect vs `jsonwebtoken::encode`
@@ -67,14 +68,18 @@ fn tokens() -> Vec<(&'static str, String)> {
         }
         maximal = token;
     }
-    vec![
+    let tokens = vec![
         ("small", issuer().session().claims(claims_of(200)).token()),
         (
             "typical",
             issuer().session().claims(claims_of(1000)).token(),
         ),
         ("maximal", maximal),
-    ]
+    ];
+    for (size, token) in &tokens {
+        eprintln!("{size} token: {} bytes", token.len());
+    }
+    tokens
 }
 
 /// The inner service: answers at once, does nothing.
@@ -147,6 +152,17 @@ fn verify(c: &mut Criterion) {
         group.bench_function("jsonwebtoken_decode", |b| {
             b.iter(|| {
                 jsonwebtoken::decode::<Incoming>(black_box(&token), &decoding_key, &validation)
+            })
+        });
+        // A hook must also read `redirectUrl` as a URL to send the browser
+        // there, which `decode` alone does not: this is the whole job.
+        group.bench_function("jsonwebtoken_decode_and_url", |b| {
+            b.iter(|| {
+                let data =
+                    jsonwebtoken::decode::<Incoming>(black_box(&token), &decoding_key, &validation)
+                        .unwrap();
+                let url = url::Url::parse(&data.claims.redirect_url).unwrap();
+                (data, url)
             })
         });
         let signing_input = token.rsplit_once('.').unwrap().0.as_bytes();
