@@ -20,13 +20,18 @@ rounds=${LOAD_ROUNDS:-3}
 connections=${LOAD_CONNECTIONS:-32}
 threads=${LOAD_THREADS:-1}
 
-if ! command -v wrk >/dev/null; then
-  echo "installing wrk from Debian's packages"
-  if [ "$(id -u)" -eq 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null
-  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v curl >/dev/null || missing+=(curl)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} from Debian's packages"
+  as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 cargo build --release -q -p example-server --bin example-server --example mint_token
+release=${CARGO_TARGET_DIR:-target}/release
 
 workdir=$(mktemp -d)
 server_pid=""
@@ -37,7 +42,9 @@ cleanup() {
   fi
   rm -rf "$workdir"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 secret=$(head -c 32 /dev/urandom | base64)
 other_secret=$(head -c 32 /dev/urandom | base64)
@@ -49,7 +56,7 @@ HOOK_ISSUER=https://tenant.vii.au01.mattr.global \
 HOOK_URL=https://hook.example.com/interaction \
 HOOK_BIND=127.0.0.1:0 \
 RUST_LOG=warn,example_server=info \
-  target/release/example-server --load-test-routes >"$workdir/server.log" 2>&1 &
+  "$release/example-server" --load-test-routes >"$workdir/server.log" 2>&1 &
 server_pid=$!
 
 address=""
@@ -62,8 +69,9 @@ if [ -z "$address" ]; then
   echo "the server did not start:"; cat "$workdir/server.log"; exit 1
 fi
 
-token=$(target/release/examples/mint_token "$secret")
-forged=$(target/release/examples/mint_token "$other_secret")
+# Tokens live 20 minutes: far longer than any sensible run.
+token=$("$release/examples/mint_token" "$secret")
+forged=$("$release/examples/mint_token" "$other_secret")
 
 hook_url="http://$address/interaction?session_token=$token"
 plain_url="http://$address/load-test/welcome?session_token=$token"
@@ -113,6 +121,13 @@ for name in no-layer hook forged; do
   read -r rps p50 p90 p99 non2xx errors <<<"$(median_run "$name")"
   printf '%-9s %10s req/s   p50 %-8s p90 %-8s p99 %-8s non-2xx %-8s socket errors %s\n' \
     "$name" "$rps" "$p50" "$p90" "$p99" "$non2xx" "$errors"
+done
+
+# Every valid request must have been served as a page, not refused.
+for name in no-layer hook; do
+  if awk '$5 > 0 || $6 > 0 { bad = 1 } END { exit !bad }' "$workdir/$name.runs"; then
+    echo "$name had non-2xx responses or socket errors"; exit 1
+  fi
 done
 
 echo

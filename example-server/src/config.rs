@@ -61,8 +61,11 @@ pub struct Config {
     pub keys: JourneyKeys,
     /// The tenant URL (`iss`).
     pub issuer: String,
-    /// This hook's URL (`aud`); its path is where the journey is mounted.
+    /// This hook's URL; its path is where the journey is mounted.
     pub hook_url: Url,
+    /// The hook URL exactly as configured (the token's `aud`, which the
+    /// tenant writes as it was given, not normalised).
+    pub audience: String,
     /// Serve the simulated MATTR VII under `/dev` and show one-time codes.
     pub dev_issuer: bool,
     /// Serve the unguarded welcome page for load tests.
@@ -79,13 +82,15 @@ impl Config {
     ) -> Result<Self, ConfigError> {
         let hook_secret = HookSecret::from_bytes(secret)
             .map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
-        let hook_url = parse_hook_url(hook_url)?;
-        let issuer = parse_issuer(issuer)?;
+        let audience = hook_url.trim().to_owned();
+        let hook_url = parse_hook_url(&audience)?;
+        let issuer = parse_issuer(issuer.trim())?;
         Ok(Self {
             secret: hook_secret,
             keys: JourneyKeys::derive(secret),
             issuer,
             hook_url,
+            audience,
             dev_issuer,
             load_test_routes: false,
         })
@@ -94,6 +99,13 @@ impl Config {
     /// Dev mode: a random secret, this server as the tenant, and the hook at
     /// `/interaction` on the address it listens on.
     pub fn dev(local: SocketAddr) -> Result<Self, ConfigError> {
+        // Its pages and callback are for this machine's browser only.
+        if !(local.ip().is_loopback() || local.ip().is_unspecified()) {
+            return Err(ConfigError::new(
+                "HOOK_BIND",
+                "dev mode (no HOOK_SECRET) listens on loopback or 0.0.0.0 only",
+            ));
+        }
         let mut secret = Zeroizing::new([0u8; MIN_SECRET_LEN]);
         getrandom::fill(&mut *secret).map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
         let base = base_url(local);
@@ -109,6 +121,14 @@ impl Config {
 
     fn from_settings(args: &Args, local: SocketAddr) -> Result<Self, ConfigError> {
         let Some(encoded) = &args.secret else {
+            // A deployment that set these but lost its secret must not start
+            // quietly in dev mode with a simulated issuer.
+            if args.issuer.is_some() || args.hook_url.is_some() {
+                return Err(ConfigError::new(
+                    "HOOK_SECRET",
+                    "required when HOOK_ISSUER or HOOK_URL is set",
+                ));
+            }
             return Self::dev(local);
         };
         let secret = Zeroizing::new(STANDARD.decode(encoded.trim()).map_err(|_| {
@@ -162,10 +182,14 @@ fn is_loopback(url: &Url) -> bool {
     }
 }
 
+/// Paths the server uses itself, which the journey must not shadow.
+const RESERVED_PATHS: [&str; 4] = ["/healthz", "/assets", "/dev", "/load-test"];
+
 /// MATTR VII requires an https hook URL without a query; this example also
 /// needs a path to mount the journey at. http is accepted for loopback.
 fn parse_hook_url(raw: &str) -> Result<Url, ConfigError> {
     let invalid = |why| ConfigError::new("HOOK_URL", why);
+    let invalid_owned = |why: String| ConfigError::new("HOOK_URL", why);
     let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
     if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
         return Err(invalid("must be https (http only for localhost)"));
@@ -173,21 +197,42 @@ fn parse_hook_url(raw: &str) -> Result<Url, ConfigError> {
     if url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("must not have a query or fragment"));
     }
-    if url.path() == "/" {
+    let path = url.path();
+    if path == "/" {
         return Err(invalid(
             "needs a path to mount the journey at, e.g. /interaction",
         ));
     }
+    if path.ends_with('/') {
+        return Err(invalid("must not end with a slash, e.g. /interaction"));
+    }
+    if path
+        .split('/')
+        .any(|segment| segment.starts_with([':', '*', '{']))
+    {
+        return Err(invalid("has a path segment starting with ':', '*' or '{'"));
+    }
+    let reserved = RESERVED_PATHS
+        .iter()
+        .find(|reserved| path == **reserved || path.starts_with(&format!("{reserved}/")));
+    if let Some(reserved) = reserved {
+        return Err(invalid_owned(format!(
+            "its path collides with the server's own {reserved}"
+        )));
+    }
     Ok(url)
 }
 
+/// The tenant URL, as MATTR VII writes `iss`: an origin, no path.
 fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
-    let url =
-        Url::parse(raw).map_err(|_| ConfigError::new("HOOK_ISSUER", "not an absolute URL"))?;
-    if !matches!(url.scheme(), "https" | "http") {
-        return Err(ConfigError::new("HOOK_ISSUER", "must be an https URL"));
+    let invalid = |why| ConfigError::new("HOOK_ISSUER", why);
+    let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
+    if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
+        return Err(invalid("must be https (http only for localhost)"));
     }
-    // Compared with `iss` exactly, as MATTR VII writes it: no trailing slash.
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("the tenant URL has no path, query or fragment"));
+    }
     Ok(raw.trim_end_matches('/').to_owned())
 }
 
@@ -251,13 +296,16 @@ mod tests {
             "--secret",
             SECRET,
             "--issuer",
-            "https://t.vii.au01.mattr.global/",
+            " https://t.vii.au01.mattr.global/\r",
             "--hook-url",
-            "https://h.example/interaction",
+            "https://H.example:443/interaction",
         ];
         let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
         assert!(!config.dev_issuer);
         assert_eq!(config.issuer, "https://t.vii.au01.mattr.global");
+        // The audience is the hook URL as written, as the tenant sends it back.
+        assert_eq!(config.audience, "https://H.example:443/interaction");
+        assert_eq!(config.hook_url.path(), "/interaction");
         let with_dev = Config::from_args(
             &args(&[&list[..], &["--dev-issuer"]].concat()),
             LOCAL.parse().unwrap(),
@@ -304,6 +352,35 @@ mod tests {
             "https://h.example/i",
         ]);
         assert_eq!(issuer, "HOOK_ISSUER: not an absolute URL");
+        let tenant = |issuer: &str| {
+            error(&[
+                "--secret",
+                SECRET,
+                "--issuer",
+                issuer,
+                "--hook-url",
+                "https://h.example/i",
+            ])
+        };
+        assert!(tenant("http://t.example").starts_with("HOOK_ISSUER: must be https"));
+        assert!(
+            tenant("https://t.example/v1").starts_with("HOOK_ISSUER: the tenant URL has no path")
+        );
+        assert!(
+            with("https://h.example/interaction/")
+                .starts_with("HOOK_URL: must not end with a slash")
+        );
+        assert!(with("https://h.example/:id").starts_with("HOOK_URL: has a path segment"));
+        assert_eq!(
+            with("https://h.example/dev/hook"),
+            "HOOK_URL: its path collides with the server's own /dev"
+        );
+        assert_eq!(
+            error(&["--issuer", "https://t.example"]),
+            "HOOK_SECRET: required when HOOK_ISSUER or HOOK_URL is set"
+        );
+        let lan = Config::from_args(&args(&[]), "192.0.2.10:3000".parse().unwrap()).unwrap_err();
+        assert!(lan.to_string().starts_with("HOOK_BIND: dev mode"));
         assert!(Args::try_parse_from(["example-server", "--bind", "nowhere"]).is_err());
     }
 

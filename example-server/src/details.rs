@@ -52,7 +52,7 @@ impl DetailsForm {
             _ if self.date_of_birth.trim().is_empty() => Some("Enter your date of birth."),
             Err(_) => Some("Enter a real date, for example 1990-04-21."),
             Ok(date) if date > today => Some("Your date of birth must be in the past."),
-            Ok(date) if date.year() < 1900 => Some("Enter a date after 1900."),
+            Ok(date) if date.year() < 1900 => Some("Enter a date in 1900 or later."),
             Ok(_) => None,
         };
         match (name_error, birth_error, birth) {

@@ -35,7 +35,7 @@ struct DevIssuer {
 pub fn router(config: &Config) -> Router {
     let mock = MockIssuer::new(config.secret.clone())
         .tenant(config.issuer.clone())
-        .hook_url(config.hook_url.as_str())
+        .hook_url(config.audience.clone())
         .redirect_url(format!("{}{CALLBACK_PATH}", config.base_url()));
     let issuer = DevIssuer {
         mock,

@@ -5,12 +5,15 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, routing::post};
-use hook_layer::{CompletionError, HookSession, InteractionHookLayer, SESSION_TOKEN_PARAM};
+use hook_layer::{
+    CompletionError, HookRedirect, HookSession, InteractionHookLayer, SESSION_TOKEN_PARAM,
+};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -18,7 +21,7 @@ use serde_json::Value;
 use crate::config::Config;
 use crate::details::{DetailsErrors, DetailsForm, today};
 use crate::keys::JourneyKeys;
-use crate::otp::{self, MAX_FAILED_CODES};
+use crate::otp::{self, Attempts, MAX_FAILED_CODES};
 use crate::pages::{self, claims_list, escape, html, layout};
 use crate::progress::{Details, Progress};
 
@@ -53,11 +56,12 @@ struct Journey {
     keys: JourneyKeys,
     paths: Arc<Paths>,
     show_code: bool,
+    attempts: Arc<Attempts>,
 }
 
 /// The journey's routes, behind the interaction hook layer.
 pub fn router(config: &Config) -> Router {
-    let base = config.hook_url.path().trim_end_matches('/').to_owned();
+    let base = config.hook_url.path().to_owned();
     let paths = Paths {
         welcome: base.clone(),
         terms: format!("{base}/terms"),
@@ -66,7 +70,7 @@ pub fn router(config: &Config) -> Router {
     };
     let mut layer = InteractionHookLayer::new(config.secret.clone())
         .issuer(config.issuer.clone())
-        .audience(config.hook_url.as_str())
+        .audience(config.audience.clone())
         .claims::<UserClaims>()
         .on_rejection(pages::rejection);
     if config.dev_issuer {
@@ -79,15 +83,18 @@ pub fn router(config: &Config) -> Router {
         .route(&paths.terms, get(terms).post(decide_terms))
         .route(&paths.details, post(submit_details))
         .route(&paths.verify, post(verify_code))
-        .layer(layer);
+        // `route_layer`: only matched routes are guarded, so an unknown path is
+        // a 404, not a refused token.
+        .route_layer(layer);
     if config.load_test_routes {
-        // Added after `.layer`, so outside it.
+        // Added after `.route_layer`, so outside it.
         router = router.route(LOAD_TEST_WELCOME, get(unguarded_welcome));
     }
     router.with_state(Journey {
         keys: config.keys.clone(),
         paths: Arc::new(paths),
         show_code: config.dev_issuer,
+        attempts: Arc::default(),
     })
 }
 
@@ -180,28 +187,24 @@ async fn decide_terms(
     State(journey): State<Journey>,
     session: Session,
     Form(form): Form<TermsForm>,
-) -> Result<Response, CompletionError> {
+) -> Response {
     match form.decision.as_str() {
         "accept" => {
             let mut progress = Progress::start(session.state());
             progress.terms_accepted = true;
-            Ok(details_page(
-                &journey,
-                &session,
-                &progress,
-                &DetailsForm::default(),
-                &DetailsErrors::default(),
-            ))
+            let (form, errors) = (DetailsForm::default(), DetailsErrors::default());
+            details_page(&journey, &session, &progress, &form, &errors)
         }
-        "decline" => Ok(session
-            .fail("The holder declined the terms of service")
-            .redirect()?
-            .into_response()),
-        _ => Ok(pages::error_page(
+        "decline" => finish(
+            session
+                .fail("The holder declined the terms of service")
+                .redirect(),
+        ),
+        _ => pages::error_page(
             StatusCode::BAD_REQUEST,
             "Choose an option",
             "Accept or decline the terms.",
-        )),
+        ),
     }
 }
 
@@ -215,9 +218,25 @@ fn details_page(
     let invalid = errors.preferred_name.is_some() || errors.date_of_birth.is_some();
     let mut main = String::from("<h1>A few details</h1>");
     if invalid {
-        main.push_str(
-            r#"<div class="notice error" role="alert">Please correct the highlighted fields.</div>"#,
+        // Name and link each field with a problem, not just "highlighted".
+        let mut summary = String::from(
+            r#"<div class="notice error" role="alert">Please correct these fields:<ul>"#,
         );
+        let labelled = [
+            ("preferred_name", "Preferred name", errors.preferred_name),
+            ("date_of_birth", "Date of birth", errors.date_of_birth),
+        ];
+        for (id, label, error) in labelled {
+            if let Some(error) = error {
+                let _ = write!(
+                    summary,
+                    r##"<li><a href="#{id}">{label}</a>: {}</li>"##,
+                    escape(error)
+                );
+            }
+        }
+        summary.push_str("</ul></div>");
+        main.push_str(&summary);
     } else {
         main.push_str(r#"<p class="lead">These go into your credential.</p>"#);
     }
@@ -255,7 +274,12 @@ fn details_page(
     } else {
         StatusCode::OK
     };
-    html(status, layout("Your details", Some(3), &main))
+    let title = if invalid {
+        "Error: your details"
+    } else {
+        "Your details"
+    };
+    html(status, layout(title, Some(3), &main))
 }
 
 /// A labelled input with its hint and, when invalid, its error, all tied
@@ -338,8 +362,12 @@ fn code_page(
             r#"<div class="notice dev" role="status">Dev mode: your code is <strong id="dev-code">{code}</strong>. A real hook sends it by SMS or email.</div>"#
         )
     } else {
-        send_code(session);
-        r#"<p class="lead">We sent a 6-digit code to the email address on your account.</p>"#
+        // Once per session's first visit here, not again on a wrong code.
+        if error.is_none() {
+            send_code(session);
+        }
+        r#"<p class="lead">Enter the 6-digit code sent to the email address on your account.</p>
+<div class="notice dev" role="status">This example server has no way to send codes: run it with <code>--dev-issuer</code> to see them on this page.</div>"#
             .to_owned()
     };
     let (class, error_html, invalid) = match &error {
@@ -369,7 +397,12 @@ fn code_page(
     } else {
         StatusCode::OK
     };
-    html(status, layout("One-time code", Some(4), &main))
+    let title = if error.is_some() {
+        "Error: one-time code"
+    } else {
+        "One-time code"
+    };
+    html(status, layout(title, Some(4), &main))
 }
 
 /// Where a real hook would hand the code to an SMS or email service. This
@@ -406,38 +439,73 @@ async fn verify_code(
     State(journey): State<Journey>,
     session: Session,
     Form(form): Form<CodeForm>,
-) -> Result<Response, CompletionError> {
-    let Some(mut progress) =
-        open_progress(&journey, &session, &form.progress, |p| p.details.is_some())
-    else {
-        return Ok(start_again());
+) -> Response {
+    let Some(progress) = open_progress(&journey, &session, &form.progress, |_| true) else {
+        return start_again();
     };
+    let Some(details) = progress.details.clone() else {
+        return start_again();
+    };
+    let too_many = || format!("The one-time code was entered incorrectly {MAX_FAILED_CODES} times");
+    // Once the limit is reached, no code is checked again in this session.
+    if journey.attempts.failures(session.state()) >= MAX_FAILED_CODES {
+        return finish(session.fail(too_many()).redirect());
+    }
     if otp::matches(&otp::code(&journey.keys, session.token()), &form.code) {
-        let Some(Details {
-            preferred_name,
-            date_of_birth,
-        }) = progress.details
-        else {
-            return Ok(start_again());
-        };
-        let redirect = session
-            .complete()
-            .claim("preferredName", preferred_name)?
-            .claim("dateOfBirth", date_of_birth)?
-            .claim("termsAccepted", true)?
-            .persist(["preferredName"])
-            .redirect()?;
-        return Ok(redirect.into_response());
+        return finish(complete_with(&session, details));
     }
-    progress.failed_codes = progress.failed_codes.saturating_add(1);
-    if progress.failed_codes >= MAX_FAILED_CODES {
-        let message = format!("The one-time code was entered incorrectly {MAX_FAILED_CODES} times");
-        return Ok(session.fail(message).redirect()?.into_response());
+    let now = unix_now();
+    let session_ends = session.expires_at().map_or(now + 1200, unix);
+    let failures = journey
+        .attempts
+        .record_failure(session.state(), session_ends, now);
+    if failures >= MAX_FAILED_CODES {
+        return finish(session.fail(too_many()).redirect());
     }
-    let left = MAX_FAILED_CODES - progress.failed_codes;
+    let left = MAX_FAILED_CODES - failures;
     let plural = if left == 1 { "" } else { "s" };
     let error = format!("That code is not right. {left} attempt{plural} left.");
-    Ok(code_page(&journey, &session, &progress, Some(error)))
+    code_page(&journey, &session, &progress, Some(error))
+}
+
+/// The successful end: the collected details go back to MATTR VII, and the
+/// preferred name is stored on the user record.
+fn complete_with(session: &Session, details: Details) -> Result<HookRedirect, CompletionError> {
+    let Details {
+        preferred_name,
+        date_of_birth,
+    } = details;
+    session
+        .complete()
+        .claim("preferredName", preferred_name)?
+        .claim("dateOfBirth", date_of_birth)?
+        .claim("termsAccepted", true)?
+        .persist(["preferredName"])
+        .redirect()
+}
+
+/// The redirect back to MATTR VII, or a page saying it could not be made.
+fn finish(redirect: Result<HookRedirect, CompletionError>) -> Response {
+    match redirect {
+        Ok(redirect) => redirect.into_response(),
+        Err(error) => {
+            tracing::error!(%error, "could not complete the interaction");
+            pages::error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "We could not finish",
+                "Your answers could not be sent back to the issuer.",
+            )
+        }
+    }
+}
+
+fn unix(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |since| since.as_secs())
+}
+
+fn unix_now() -> u64 {
+    unix(SystemTime::now())
 }
 
 #[cfg(test)]

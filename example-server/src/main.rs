@@ -18,25 +18,26 @@ async fn main() -> ExitCode {
         )
         .init();
     let args = Args::parse();
+    // Startup errors go straight to standard error, whatever RUST_LOG says.
 
     let listener = match TcpListener::bind(args.bind).await {
         Ok(listener) => listener,
         Err(error) => {
-            tracing::error!("HOOK_BIND: cannot listen on {}: {error}", args.bind);
+            eprintln!("HOOK_BIND: cannot listen on {}: {error}", args.bind);
             return ExitCode::from(2);
         }
     };
     let local = match listener.local_addr() {
         Ok(local) => local,
         Err(error) => {
-            tracing::error!("HOOK_BIND: {error}");
+            eprintln!("HOOK_BIND: {error}");
             return ExitCode::from(2);
         }
     };
     let config = match Config::from_args(&args, local) {
         Ok(config) => config,
         Err(error) => {
-            tracing::error!("configuration: {error}");
+            eprintln!("configuration error: {error}");
             return ExitCode::from(2);
         }
     };
@@ -45,6 +46,12 @@ async fn main() -> ExitCode {
     if args.secret.is_none() {
         tracing::info!(
             "dev mode: no HOOK_SECRET, so a random secret and a simulated MATTR VII are in use"
+        );
+    }
+    if args.secret.is_some() && config.dev_issuer {
+        tracing::warn!(
+            "--dev-issuer with a real HOOK_SECRET: the simulated MATTR VII mints tokens with the real \
+             secret and one-time codes are shown on screen; never expose this server"
         );
     }
     if config.dev_issuer {

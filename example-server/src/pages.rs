@@ -28,6 +28,11 @@ pub fn escape(text: &str) -> String {
 /// and forbids framing: a consent page must not be clickjacked.
 pub fn html(status: StatusCode, body: String) -> Response {
     let mut response = (status, body).into_response();
+    set_html_headers(&mut response);
+    response
+}
+
+fn set_html_headers(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(
         CONTENT_TYPE,
@@ -38,7 +43,6 @@ pub fn html(status: StatusCode, body: String) -> Response {
         HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; base-uri 'none'"),
     );
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    response
 }
 
 /// The journey's steps, for the progress bar.
@@ -51,12 +55,19 @@ pub fn layout(title: &str, step: Option<usize>, main: &str) -> String {
         steps.push_str(r#"<ol class="steps" aria-label="Progress">"#);
         for (index, name) in STEPS.iter().enumerate() {
             let number = index + 1;
-            let attributes = match number.cmp(&current) {
-                std::cmp::Ordering::Less => r#" class="done""#,
-                std::cmp::Ordering::Equal => r#" aria-current="step""#,
-                std::cmp::Ordering::Greater => "",
+            // The colour of the bar says it to the eye; the hidden text says
+            // it to a screen reader.
+            let (attributes, status) = match number.cmp(&current) {
+                std::cmp::Ordering::Less => (r#" class="done""#, " (done)"),
+                std::cmp::Ordering::Equal => (r#" aria-current="step""#, ""),
+                std::cmp::Ordering::Greater => ("", ""),
             };
-            let _ = write!(steps, "<li{attributes}>{name}</li>");
+            let status = if status.is_empty() {
+                String::new()
+            } else {
+                format!(r#"<span class="visually-hidden">{status}</span>"#)
+            };
+            let _ = write!(steps, "<li{attributes}>{name}{status}</li>");
         }
         steps.push_str("</ol>");
     }
@@ -110,31 +121,49 @@ pub fn claims_list(claims: &serde_json::Map<String, Value>) -> String {
     list
 }
 
+/// What most error pages advise.
+const RESTART: &str = "Return to your wallet and start the credential issuance again.";
+
 /// A short error page.
 pub fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    let main = format!(
+    html(
+        status,
+        layout(title, None, &error_main(title, message, RESTART)),
+    )
+}
+
+fn error_main(title: &str, message: &str, advice: &str) -> String {
+    format!(
         r#"<h1>{}</h1><div class="notice error" role="alert">{}</div>
-<p>Return to your wallet and start the credential issuance again.</p>"#,
+<p>{}</p>"#,
         escape(title),
         escape(message),
-    );
-    html(status, layout(title, None, &main))
+        escape(advice),
+    )
 }
 
 /// The page for a request the hook layer refused.
 pub fn rejection(rejection: &hook_layer::Rejection) -> Response {
-    let title = match rejection {
-        hook_layer::Rejection::Expired => "This session has expired",
-        hook_layer::Rejection::MissingToken => "Start from your wallet",
-        _ => "This link is not valid",
+    use hook_layer::Rejection;
+    let (title, advice) = match rejection {
+        Rejection::Expired => ("This session has expired", RESTART),
+        Rejection::MissingToken => ("Start from your wallet", RESTART),
+        Rejection::ClaimsMismatch | Rejection::CryptoFailure => (
+            "Something went wrong on our side",
+            "The problem has been logged. Please try again later.",
+        ),
+        _ => ("This link is not valid", RESTART),
     };
     let message = format!(
         "{}. ({})",
         capitalize(&rejection.to_string()),
         rejection.code()
     );
-    let mut response = error_page(rejection.status(), title, &message);
-    response.extensions_mut().insert(rejection.clone());
+    // The layer's own response carries the status, the WWW-Authenticate
+    // challenge and the rejection; only the body and its type change.
+    let page = layout(title, None, &error_main(title, &message, advice));
+    let mut response = rejection.to_response(axum::body::Body::from(page));
+    set_html_headers(&mut response);
     response
 }
 
@@ -161,7 +190,7 @@ mod tests {
     fn layout_marks_the_current_step() {
         let page = layout("Terms", Some(2), "<p>x</p>");
         assert!(page.contains(
-            r#"<li class="done">Welcome</li><li aria-current="step">Terms</li><li>Details</li>"#
+            r#"<li class="done">Welcome<span class="visually-hidden"> (done)</span></li><li aria-current="step">Terms</li><li>Details</li>"#
         ));
         assert!(!layout("T", None, "").contains("steps"));
     }

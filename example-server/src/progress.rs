@@ -3,10 +3,9 @@
 //! hidden form field.
 //!
 //! It is bound to the session by its `state`, so it cannot be moved to
-//! another session. Like any stateless scheme it can be replayed within its
-//! session: a user could resubmit an earlier form to reset the count of
-//! wrong codes. A production hook that must rate-limit strictly keeps that
-//! count server-side, keyed by `state`.
+//! another session. Within its session an earlier form can be resubmitted,
+//! which only repeats a step; the count of wrong one-time codes, which must
+//! not be resettable that way, is kept on the server (see `otp::Attempts`).
 
 use jsonwebtoken::{Algorithm, Header, Validation};
 use serde::{Deserialize, Serialize};
@@ -22,8 +21,6 @@ pub struct Progress {
     pub terms_accepted: bool,
     /// The validated details, once given.
     pub details: Option<Details>,
-    /// Wrong one-time codes entered so far.
-    pub failed_codes: u8,
 }
 
 /// The validated extra details.

@@ -25,7 +25,8 @@
 //! let secret: HookSecret = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=".parse()?;
 //! let app = Router::new()
 //!     .route("/interaction", get(welcome))
-//!     .layer(
+//!     // Guards the routes above only; unknown paths stay 404s.
+//!     .route_layer(
 //!         InteractionHookLayer::new(secret)
 //!             .issuer("https://tenant.vii.au01.mattr.global")
 //!             .audience("https://hook.example.com/interaction")
@@ -48,7 +49,8 @@
 //! - `axum` (default): [`HookSession`] is an extractor; completions and
 //!   errors implement `IntoResponse`.
 //! - `tracing`: one `debug` event per refused request, with its reason and
-//!   never the token.
+//!   never the token; `error` events for a failed completion or a missing
+//!   layer.
 //! - `test-util`: `testing::MockIssuer`, which plays MATTR VII in tests.
 
 #![forbid(unsafe_code)]

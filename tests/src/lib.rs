@@ -24,15 +24,21 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// Starts the server with [`SECRET`].
+    /// Starts the server with [`SECRET`], in dev mode.
     pub async fn start() -> Self {
+        Self::start_with(true).await
+    }
+
+    /// Starts the server with [`SECRET`], with or without the simulated
+    /// MATTR VII (production mode).
+    pub async fn start_with(dev_issuer: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let local: SocketAddr = listener.local_addr().expect("local address");
         let base = format!("http://{local}");
-        let config =
-            Config::new(SECRET, &base, &format!("{base}/interaction"), true).expect("test config");
+        let config = Config::new(SECRET, &base, &format!("{base}/interaction"), dev_issuer)
+            .expect("test config");
         let (stop, stopped) = oneshot::channel::<()>();
         let served = config.clone();
         let task = tokio::spawn(async move {

@@ -173,7 +173,7 @@ async fn bad_details_are_shown_on_the_form_and_can_be_corrected() {
     assert!(
         journey
             .page
-            .contains("Please correct the highlighted fields.")
+            .contains(r##"<li><a href="#preferred_name">Preferred name</a>: Enter the name"##)
     );
     assert!(
         journey
@@ -375,4 +375,83 @@ async fn a_1_mb_query_string_is_refused_before_the_hook() {
     );
     let health = client().get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(health.status(), StatusCode::OK);
+}
+
+/// Replaying the first code page (whose progress field says no code was
+/// wrong yet) does not reset the count: it is kept on the server, so the
+/// code cannot be guessed by trying a million of them.
+#[tokio::test]
+async fn wrong_codes_cannot_be_reset_by_replaying_a_page() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.reach_code_step().await;
+    let first_page = journey.page.clone();
+    let code = element_text(&first_page, "dev-code").unwrap().to_owned();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+
+    for left in ["2 attempts left", "1 attempt left"] {
+        journey.page = first_page.clone();
+        journey
+            .submit_page(&[("code", wrong)], StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+        assert!(journey.page.contains(left), "{left}");
+    }
+    journey.page = first_page.clone();
+    let (outcome, _) = journey.submit_expecting_return(&[("code", wrong)]).await;
+    assert!(matches!(outcome, Outcome::Failed { .. }));
+
+    // Locked: even the right code, from the untouched first page, fails.
+    journey.page = first_page;
+    let response = journey.submit(&[("code", &code)]).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    let read = server.issuer().read_redirect(&location).unwrap();
+    assert!(
+        matches!(read.outcome, Outcome::Failed { .. }),
+        "{:?}",
+        read.outcome
+    );
+}
+
+/// Without the simulated issuer (production mode), paths outside the
+/// journey are plain 404s, not refused tokens: the layer guards matched
+/// routes only.
+#[tokio::test]
+async fn production_mode_guards_only_the_journey() {
+    let server = TestServer::start_with(false).await;
+    let http = client();
+    let favicon = http.get(server.url("/favicon.ico")).send().await.unwrap();
+    assert_eq!(favicon.status(), StatusCode::NOT_FOUND);
+    let dev = http.get(server.url("/dev/callback")).send().await.unwrap();
+    assert_eq!(dev.status(), StatusCode::NOT_FOUND);
+    let landing = http.get(server.url("/")).send().await.unwrap();
+    assert_eq!(landing.status(), StatusCode::OK);
+    let hook = http.get(server.url("/interaction")).send().await.unwrap();
+    assert_eq!(hook.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(hook.headers()["www-authenticate"], "Bearer");
+    assert!(
+        hook.text()
+            .await
+            .unwrap()
+            .contains("Start from your wallet")
+    );
+
+    // The code page says honestly that this example cannot send codes.
+    // Without the simulated issuer, loopback redirects are refused: the
+    // token must send the browser back to a real tenant address.
+    let token = server
+        .issuer()
+        .session()
+        .redirect_url("https://tenant.vii.au01.mattr.global/callback")
+        .claim("email", "ada@example.com")
+        .token();
+    let mut journey = Journey {
+        server: &server,
+        http: client(),
+        welcome_url: server.url(&format!("/interaction?session_token={token}")),
+        page: String::new(),
+    };
+    journey.reach_code_step().await;
+    assert!(journey.page.contains("has no way to send codes"));
+    assert!(!journey.page.contains("dev-code"));
 }
