@@ -320,7 +320,7 @@ async fn submit_details(
     Form(form): Form<DetailsForm>,
 ) -> Response {
     let Some(mut progress) =
-        open_progress(&journey, &session, &form.progress, |p| p.terms_accepted)
+        open_progress(&journey, &session, &form.progress).filter(|p| p.terms_accepted)
     else {
         return start_again();
     };
@@ -333,13 +333,9 @@ async fn submit_details(
     }
 }
 
-fn open_progress(
-    journey: &Journey,
-    session: &Session,
-    sealed: &str,
-    reached: impl Fn(&Progress) -> bool,
-) -> Option<Progress> {
-    Progress::open(sealed, &journey.keys, session.state()).filter(reached)
+/// The progress sealed in a form, if it is genuine and this session's.
+fn open_progress(journey: &Journey, session: &Session, sealed: &str) -> Option<Progress> {
+    Progress::open(sealed, &journey.keys, session.state())
 }
 
 fn start_again() -> Response {
@@ -440,10 +436,8 @@ async fn verify_code(
     session: Session,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let Some(progress) = open_progress(&journey, &session, &form.progress, |_| true) else {
-        return start_again();
-    };
-    let Some(details) = progress.details.clone() else {
+    let progress = open_progress(&journey, &session, &form.progress);
+    let Some((progress, details)) = progress.and_then(|p| p.details.clone().map(|d| (p, d))) else {
         return start_again();
     };
     let too_many = || format!("The one-time code was entered incorrectly {MAX_FAILED_CODES} times");
