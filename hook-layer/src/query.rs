@@ -3,28 +3,27 @@
 
 use std::borrow::Cow;
 
-/// Why a query parameter could not be read.
+/// The parameter appears more than once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum QueryError {
-    /// The parameter appears more than once.
-    Duplicate,
-    /// The value has a `%` not followed by two hex digits, or decodes to
-    /// bytes that are not UTF-8.
-    BadEncoding,
-}
+pub(crate) struct Duplicate;
+
+/// The value has a `%` not followed by two hex digits, or decodes to bytes
+/// that are not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct BadEncoding;
 
 /// Finds the one raw (still percent-encoded) value of `name` in `query`.
 ///
 /// Names are compared after decoding, as form decoders see them, so that
 /// `session%5Ftoken` cannot smuggle in a second token. A repeated name is an
 /// error: which of two tokens to trust is not ours to guess.
-pub(crate) fn find_raw<'q>(query: &'q str, name: &str) -> Result<Option<&'q str>, QueryError> {
+pub(crate) fn find_raw<'q>(query: &'q str, name: &str) -> Result<Option<&'q str>, Duplicate> {
     let mut found = None;
     for pair in query.split('&') {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
         if key_is(key, name) {
             if found.is_some() {
-                return Err(QueryError::Duplicate);
+                return Err(Duplicate);
             }
             found = Some(value);
         }
@@ -46,7 +45,7 @@ fn key_is(key: &str, name: &str) -> bool {
 /// Decodes a raw query value strictly: `+` is a space, every `%` must start
 /// a two-digit hex escape, and the result must be UTF-8. Values that need no
 /// decoding (every real JWT) are borrowed, not copied.
-pub(crate) fn decode_strict(raw: &str) -> Result<Cow<'_, str>, QueryError> {
+pub(crate) fn decode_strict(raw: &str) -> Result<Cow<'_, str>, BadEncoding> {
     // This scan runs over every token; memchr does it with SIMD.
     if memchr::memchr2(b'%', b'+', raw.as_bytes()).is_none() {
         return Ok(Cow::Borrowed(raw));
@@ -61,7 +60,7 @@ pub(crate) fn decode_strict(raw: &str) -> Result<Cow<'_, str>, QueryError> {
                 let high = bytes.get(i + 1).and_then(|b| hex_value(*b));
                 let low = bytes.get(i + 2).and_then(|b| hex_value(*b));
                 let (Some(high), Some(low)) = (high, low) else {
-                    return Err(QueryError::BadEncoding);
+                    return Err(BadEncoding);
                 };
                 decoded.push(high << 4 | low);
                 i += 2;
@@ -72,7 +71,7 @@ pub(crate) fn decode_strict(raw: &str) -> Result<Cow<'_, str>, QueryError> {
     }
     String::from_utf8(decoded)
         .map(Cow::Owned)
-        .map_err(|_| QueryError::BadEncoding)
+        .map_err(|_| BadEncoding)
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
@@ -138,11 +137,7 @@ mod tests {
             "session_token=a&session%5Ftoken=b",
             "session%5ftoken=a&session_token",
         ] {
-            assert_eq!(
-                find_raw(query, "session_token"),
-                Err(QueryError::Duplicate),
-                "{query}"
-            );
+            assert_eq!(find_raw(query, "session_token"), Err(Duplicate), "{query}");
         }
         assert_eq!(
             find_raw("session%5Ftoken=a", "session_token"),
@@ -158,7 +153,7 @@ mod tests {
         assert_eq!(decode_strict("a+b").unwrap(), "a b");
         assert_eq!(decode_strict("%C3%A9").unwrap(), "é");
         for bad in ["%", "%2", "%zz", "a%G1", "%ff", "%C3", "%80abc"] {
-            assert_eq!(decode_strict(bad), Err(QueryError::BadEncoding), "{bad}");
+            assert_eq!(decode_strict(bad), Err(BadEncoding), "{bad}");
         }
     }
 

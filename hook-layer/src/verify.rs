@@ -14,7 +14,7 @@ use url::{Host, Origin, Url};
 
 use crate::clock::{Clock, SystemClock, unix_seconds};
 use crate::jwt::HS256_HEADER;
-use crate::query::{self, QueryError};
+use crate::query;
 use crate::rejection::Rejection;
 use crate::secret::HookSecret;
 use crate::session::{HookSession, SessionCore};
@@ -103,8 +103,7 @@ impl Policy {
         let raw = match query::find_raw(query, &self.param) {
             Ok(Some(raw)) if !raw.is_empty() => raw,
             Ok(_) => return Err(Rejection::MissingToken),
-            Err(QueryError::Duplicate) => return Err(Rejection::DuplicateToken),
-            Err(QueryError::BadEncoding) => return Err(Rejection::BadEncoding),
+            Err(query::Duplicate) => return Err(Rejection::DuplicateToken),
         };
         // The cap applies to the value as sent, before any decoding work.
         self.check_length(raw)?;
