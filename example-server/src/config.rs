@@ -99,11 +99,17 @@ impl Config {
     /// Dev mode: a random secret, this server as the tenant, and the hook at
     /// `/interaction` on the address it listens on.
     pub fn dev(local: SocketAddr) -> Result<Self, ConfigError> {
-        // Its pages and callback are for this machine's browser only.
-        if !(local.ip().is_loopback() || local.ip().is_unspecified()) {
+        // The simulated MATTR VII mints valid session tokens for anyone who
+        // asks, so its pages are for this machine's browser only: not on
+        // another interface, and not on all of them (0.0.0.0 or [::]).
+        if !local.ip().is_loopback() {
             return Err(ConfigError::new(
                 "HOOK_BIND",
-                "dev mode (no HOOK_SECRET) listens on loopback or 0.0.0.0 only",
+                format!(
+                    "dev mode (no HOOK_SECRET) listens on a loopback address only, \
+                     e.g. 127.0.0.1:{}, not {local}",
+                    local.port()
+                ),
             ));
         }
         let mut secret = Zeroizing::new([0u8; MIN_SECRET_LEN]);
@@ -160,22 +166,17 @@ impl Config {
     }
 }
 
-/// `http://<addr>`, with an unspecified address (0.0.0.0) shown as loopback.
+/// `http://<addr>`.
 fn base_url(local: SocketAddr) -> String {
-    let mut shown = local;
-    if shown.ip().is_unspecified() {
-        shown.set_ip(if shown.is_ipv4() {
-            [127, 0, 0, 1].into()
-        } else {
-            std::net::Ipv6Addr::LOCALHOST.into()
-        });
-    }
-    format!("http://{shown}")
+    format!("http://{local}")
 }
 
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(domain)) => domain == "localhost",
+        Some(url::Host::Domain(domain)) => {
+            let domain = domain.strip_suffix('.').unwrap_or(domain);
+            domain == "localhost" || domain.ends_with(".localhost")
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,
@@ -185,8 +186,10 @@ fn is_loopback(url: &Url) -> bool {
 /// Paths the server uses itself, which the journey must not shadow.
 const RESERVED_PATHS: [&str; 4] = ["/healthz", "/assets", "/dev", "/load-test"];
 
-/// MATTR VII requires an https hook URL without a query; this example also
-/// needs a path to mount the journey at. http is accepted for loopback.
+/// MATTR VII requires an https hook URL without a query. Its path is where
+/// the journey is mounted: `/` for a bare URL such as
+/// `https://abcd.ngrok.app`, as MATTR's tutorial configures it. http is
+/// accepted for loopback.
 fn parse_hook_url(raw: &str) -> Result<Url, ConfigError> {
     let invalid = |why| ConfigError::new("HOOK_URL", why);
     let invalid_owned = |why: String| ConfigError::new("HOOK_URL", why);
@@ -199,9 +202,7 @@ fn parse_hook_url(raw: &str) -> Result<Url, ConfigError> {
     }
     let path = url.path();
     if path == "/" {
-        return Err(invalid(
-            "needs a path to mount the journey at, e.g. /interaction",
-        ));
+        return Ok(url);
     }
     if path.ends_with('/') {
         return Err(invalid("must not end with a slash, e.g. /interaction"));
@@ -223,7 +224,10 @@ fn parse_hook_url(raw: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
-/// The tenant URL, as MATTR VII writes `iss`: an origin, no path.
+/// The tenant URL, as MATTR VII writes `iss`: an origin, no path. It is
+/// kept as written: the layer compares it with `iss` as a URL, so
+/// `https://Tenant.example:443/` matches a token from
+/// `https://tenant.example`.
 fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
     let invalid = |why| ConfigError::new("HOOK_ISSUER", why);
     let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
@@ -233,7 +237,7 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
     if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("the tenant URL has no path, query or fragment"));
     }
-    Ok(raw.trim_end_matches('/').to_owned())
+    Ok(raw.to_owned())
 }
 
 /// A setting that cannot be used, and why.
@@ -286,8 +290,50 @@ mod tests {
             config.hook_url.as_str(),
             "http://127.0.0.1:3000/interaction"
         );
-        let any = Config::dev("0.0.0.0:8080".parse().unwrap()).unwrap();
-        assert_eq!(any.base_url(), "http://127.0.0.1:8080");
+        let v6 = Config::dev("[::1]:8080".parse().unwrap()).unwrap();
+        assert_eq!(v6.base_url(), "http://[::1]:8080");
+    }
+
+    #[test]
+    fn dev_mode_listens_on_loopback_only() {
+        for bind in ["0.0.0.0:3918", "[::]:3918", "192.0.2.10:3000"] {
+            let error = Config::from_args(&args(&[]), bind.parse().unwrap()).unwrap_err();
+            let message = error.to_string();
+            assert!(message.starts_with("HOOK_BIND: dev mode"), "{message}");
+            assert!(message.contains(bind), "{message}");
+        }
+    }
+
+    fn production(issuer: &str, hook_url: &str) -> Result<Config, ConfigError> {
+        let list = [
+            "--secret",
+            SECRET,
+            "--issuer",
+            issuer,
+            "--hook-url",
+            hook_url,
+        ];
+        Config::from_args(&args(&list), LOCAL.parse().unwrap())
+    }
+
+    #[test]
+    fn a_hook_url_without_a_path_mounts_at_the_root() {
+        for hook_url in ["https://abcd.ngrok.app", "https://abcd.ngrok.app/"] {
+            let config = production("https://t.example", hook_url).unwrap();
+            assert_eq!(config.hook_url.path(), "/");
+            assert_eq!(config.audience, hook_url);
+        }
+    }
+
+    #[test]
+    fn url_spellings_are_kept_for_the_layer_to_compare() {
+        let config = production(
+            "https://Tenant.vii.au01.mattr.global:443/",
+            "https://HOOK.example/interaction",
+        )
+        .unwrap();
+        assert_eq!(config.issuer, "https://Tenant.vii.au01.mattr.global:443/");
+        assert_eq!(config.audience, "https://HOOK.example/interaction");
     }
 
     #[test]
@@ -302,7 +348,7 @@ mod tests {
         ];
         let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
         assert!(!config.dev_issuer);
-        assert_eq!(config.issuer, "https://t.vii.au01.mattr.global");
+        assert_eq!(config.issuer, "https://t.vii.au01.mattr.global/");
         // The audience is the hook URL as written, as the tenant sends it back.
         assert_eq!(config.audience, "https://H.example:443/interaction");
         assert_eq!(config.hook_url.path(), "/interaction");
@@ -340,7 +386,6 @@ mod tests {
             ])
         };
         assert!(with("http://h.example/i").starts_with("HOOK_URL: must be https"));
-        assert!(with("https://h.example/").starts_with("HOOK_URL: needs a path"));
         assert!(with("https://h.example/i?x=1").starts_with("HOOK_URL: must not have a query"));
         assert!(with("h.example/i").starts_with("HOOK_URL: not an absolute URL"));
         let issuer = error(&[
@@ -379,8 +424,6 @@ mod tests {
             error(&["--issuer", "https://t.example"]),
             "HOOK_SECRET: required when HOOK_ISSUER or HOOK_URL is set"
         );
-        let lan = Config::from_args(&args(&[]), "192.0.2.10:3000".parse().unwrap()).unwrap_err();
-        assert!(lan.to_string().starts_with("HOOK_BIND: dev mode"));
         assert!(Args::try_parse_from(["example-server", "--bind", "nowhere"]).is_err());
     }
 

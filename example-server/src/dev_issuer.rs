@@ -3,8 +3,9 @@
 //! would) and, at the callback, reads the hook's response as MATTR VII
 //! would and shows the outcome.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Form, Query, State};
@@ -18,20 +19,70 @@ use serde::Deserialize;
 use crate::config::Config;
 use crate::pages::{claims_list, error_page, escape, html, layout};
 
+/// The simulated tenant's start page. Its pages live under `/dev`, so that
+/// they never collide with a journey mounted at the root.
+pub const START_PATH: &str = "/dev";
 /// Where the simulated tenant receives the hook's response.
 pub const CALLBACK_PATH: &str = "/dev/callback";
-/// Issuances remembered at once; older ones are forgotten past this.
+/// Issuances remembered at once; past this the oldest is forgotten.
 const MAX_OPEN_ISSUANCES: usize = 10_000;
+/// How long an issuance waits for the hook: the session token's lifetime
+/// plus the layer's default leeway.
+const ISSUANCE_TIMEOUT: Duration = Duration::from_secs(MockIssuer::SESSION_TIMEOUT.as_secs() + 30);
 
 struct DevIssuer {
     mock: MockIssuer,
     hook_url: String,
-    /// `state`s of issuances waiting for the hook, as a tenant keeps them:
-    /// a response must answer one of them, once.
-    open: Mutex<HashSet<String>>,
+    open: Mutex<OpenIssuances>,
 }
 
-/// `/` (start page), `/dev/start` and `/dev/callback`.
+/// The `state`s of issuances waiting for the hook, as a tenant keeps them:
+/// a response must answer one of them, once, before it times out. Bounded:
+/// starting many issuances forgets the oldest, never all of them.
+#[derive(Default)]
+struct OpenIssuances {
+    started: HashMap<String, Instant>,
+    /// Oldest first; may still hold issuances already answered, which are
+    /// dropped when they reach the front.
+    order: VecDeque<(Instant, String)>,
+}
+
+impl OpenIssuances {
+    fn open(&mut self, state: String, now: Instant) {
+        self.forget_expired(now);
+        while self.order.len() >= MAX_OPEN_ISSUANCES {
+            self.forget_oldest();
+        }
+        self.started.insert(state.clone(), now);
+        self.order.push_back((now, state));
+    }
+
+    /// Whether `state` was waiting; it is not any more.
+    fn answer(&mut self, state: &str, now: Instant) -> bool {
+        self.forget_expired(now);
+        self.started.remove(state).is_some()
+    }
+
+    fn forget_expired(&mut self, now: Instant) {
+        while self
+            .order
+            .front()
+            .is_some_and(|(started, _)| now.duration_since(*started) > ISSUANCE_TIMEOUT)
+        {
+            self.forget_oldest();
+        }
+    }
+
+    fn forget_oldest(&mut self) {
+        if let Some((started, state)) = self.order.pop_front()
+            && self.started.get(&state) == Some(&started)
+        {
+            self.started.remove(&state);
+        }
+    }
+}
+
+/// `/dev` (start page), `/dev/start` and `/dev/callback`.
 pub fn router(config: &Config) -> Router {
     let mock = MockIssuer::new(config.secret.clone())
         .tenant(config.issuer.clone())
@@ -43,7 +94,7 @@ pub fn router(config: &Config) -> Router {
         open: Mutex::default(),
     };
     Router::new()
-        .route("/", get(start_page))
+        .route(START_PATH, get(start_page))
         .route("/dev/start", post(start))
         .route(CALLBACK_PATH, get(callback))
         .with_state(Arc::new(issuer))
@@ -81,16 +132,11 @@ async fn start(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<StartForm>
             );
         }
     };
-    {
-        let mut open = issuer
-            .open
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if open.len() >= MAX_OPEN_ISSUANCES {
-            open.clear();
-        }
-        open.insert(state.clone());
-    }
+    issuer
+        .open
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .open(state.clone(), Instant::now());
     let mut session = issuer.mock.session().state(state);
     for (name, value) in [("given_name", form.given_name), ("email", form.email)] {
         if !value.trim().is_empty() {
@@ -144,7 +190,7 @@ async fn callback(State(issuer): State<Arc<DevIssuer>>, Query(query): Query<Call
         .open
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .remove(&response.state);
+        .answer(&response.state, Instant::now());
     if !known {
         return error_page(
             StatusCode::BAD_REQUEST,
@@ -185,8 +231,44 @@ async fn callback(State(issuer): State<Arc<DevIssuer>>, Query(query): Query<Call
     let main = format!(
         r#"{body}
 <p class="hint">The response token was verified as MATTR VII does: HS256 with the hook secret, addressed to the tenant, unexpired, and answering issuance <code>{state}</code>.</p>
-<div class="actions"><a class="button" href="/">Start another issuance</a></div>"#,
+<div class="actions"><a class="button" href="{START_PATH}">Start another issuance</a></div>"#,
         state = escape(&response.state),
     );
     html(StatusCode::OK, layout("Simulated MATTR VII", None, &main))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuances_are_answered_once_and_time_out() {
+        let start = Instant::now();
+        let mut open = OpenIssuances::default();
+        open.open("a".into(), start);
+        open.open("b".into(), start + Duration::from_secs(10));
+        assert!(open.answer("a", start + Duration::from_secs(20)));
+        assert!(
+            !open.answer("a", start + Duration::from_secs(21)),
+            "answered twice"
+        );
+        let late = start + Duration::from_secs(10) + ISSUANCE_TIMEOUT + Duration::from_secs(1);
+        assert!(!open.answer("b", late), "timed out");
+        assert!(open.started.is_empty() && open.order.is_empty());
+    }
+
+    #[test]
+    fn a_flood_of_issuances_forgets_the_oldest_only() {
+        let now = Instant::now();
+        let mut open = OpenIssuances::default();
+        open.open("first".into(), now);
+        open.open("second".into(), now);
+        for i in 0..MAX_OPEN_ISSUANCES - 1 {
+            open.open(i.to_string(), now);
+        }
+        assert!(open.started.len() <= MAX_OPEN_ISSUANCES);
+        assert!(!open.answer("first", now), "the oldest is forgotten");
+        assert!(open.answer("second", now), "the others are kept");
+        assert!(open.answer(&(MAX_OPEN_ISSUANCES - 2).to_string(), now));
+    }
 }

@@ -61,9 +61,11 @@ struct Journey {
 
 /// The journey's routes, behind the interaction hook layer.
 pub fn router(config: &Config) -> Router {
-    let base = config.hook_url.path().to_owned();
+    // A hook URL without a path mounts the journey at the root: welcome at
+    // `/`, the steps at `/terms` and so on.
+    let base = config.hook_url.path().trim_end_matches('/');
     let paths = Paths {
-        welcome: base.clone(),
+        welcome: if base.is_empty() { "/" } else { base }.to_owned(),
         terms: format!("{base}/terms"),
         details: format!("{base}/details"),
         verify: format!("{base}/verify"),

@@ -23,28 +23,35 @@ use std::time::Instant;
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use http::StatusCode;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use tokio::net::TcpListener;
 
 pub use config::{Args, Config, ConfigError};
-pub use dev_issuer::CALLBACK_PATH;
+pub use dev_issuer::{CALLBACK_PATH, START_PATH};
 pub use journey::UserClaims;
 
 /// The whole server: the hook journey, `/healthz`, the stylesheet and, in
-/// dev mode, the simulated MATTR VII.
+/// dev mode, the simulated MATTR VII under `/dev`.
 pub fn app(config: &Config) -> Router {
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/style.css", get(stylesheet))
         .merge(journey::router(config));
-    app = if config.dev_issuer {
-        app.merge(dev_issuer::router(config))
-    } else {
-        app.route("/", get(landing))
-    };
+    if config.dev_issuer {
+        app = app.merge(dev_issuer::router(config));
+    }
+    // `/` belongs to the journey when the hook URL has no path; otherwise
+    // it leads to the simulated MATTR VII in dev mode, or explains itself.
+    if config.hook_url.path() != "/" {
+        app = if config.dev_issuer {
+            app.route("/", get(|| async { Redirect::to(START_PATH) }))
+        } else {
+            app.route("/", get(landing))
+        };
+    }
     app.layer(middleware::from_fn(log_request))
 }
 

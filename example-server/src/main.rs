@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use example_server::{Args, CALLBACK_PATH, Config};
+use example_server::{Args, CALLBACK_PATH, Config, START_PATH};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -43,11 +43,6 @@ async fn main() -> ExitCode {
     };
 
     tracing::info!(issuer = config.issuer, hook_url = %config.hook_url, "interaction hook listening on {local}");
-    if args.secret.is_none() {
-        tracing::info!(
-            "dev mode: no HOOK_SECRET, so a random secret and a simulated MATTR VII are in use"
-        );
-    }
     if args.secret.is_some() && config.dev_issuer {
         tracing::warn!(
             "--dev-issuer with a real HOOK_SECRET: the simulated MATTR VII mints tokens with the real \
@@ -55,9 +50,15 @@ async fn main() -> ExitCode {
         );
     }
     if config.dev_issuer {
+        if args.secret.is_none() {
+            tracing::info!(
+                "dev mode: no HOOK_SECRET, so a random secret and a simulated MATTR VII are in use"
+            );
+        }
+        // Last, so that this is the URL people open.
         let base = config.base_url();
         tracing::info!(
-            "open {base}/ in a browser to start a simulated issuance (MATTR VII's callback: {base}{CALLBACK_PATH})"
+            "open {base}{START_PATH} in a browser to start a simulated issuance (MATTR VII's callback: {base}{CALLBACK_PATH})"
         );
     }
 

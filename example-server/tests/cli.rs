@@ -25,7 +25,7 @@ fn run_with(env: &[(&str, &str)]) -> (i32, String) {
 #[test]
 fn bad_settings_exit_with_status_2_naming_the_setting() {
     let secret = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
-    let cases: [(&[(&str, &str)], &str); 4] = [
+    let cases: [(&[(&str, &str)], &str); 6] = [
         (
             &[("HOOK_SECRET", "not base64!")],
             "HOOK_SECRET: not standard base64",
@@ -43,6 +43,10 @@ fn bad_settings_exit_with_status_2_naming_the_setting() {
             "HOOK_URL: must be https",
         ),
         (&[("HOOK_BIND", "not-an-address")], "--bind"),
+        // Dev mode's simulated MATTR VII mints tokens for anyone: it must
+        // not listen beyond this machine.
+        (&[("HOOK_BIND", "0.0.0.0:0")], "HOOK_BIND: dev mode"),
+        (&[("HOOK_BIND", "[::]:0")], "HOOK_BIND: dev mode"),
     ];
     for (env, expected) in cases {
         let (code, output) = run_with(env);
@@ -76,7 +80,7 @@ fn dev_mode_logs_the_url_serves_it_and_stops_on_sigterm() {
         }
     };
     assert!(
-        url.starts_with("http://127.0.0.1:") && url.ends_with('/'),
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/dev"),
         "{url}"
     );
 

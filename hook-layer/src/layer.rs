@@ -74,8 +74,13 @@ impl<C, R> InteractionHookLayer<C, R> {
         self
     }
 
-    /// Requires `iss` to equal `issuer` exactly: the tenant URL, e.g.
-    /// `https://tenant.vii.au01.mattr.global` (no trailing slash).
+    /// Requires `iss` to be `issuer`: the tenant URL, e.g.
+    /// `https://tenant.vii.au01.mattr.global`.
+    ///
+    /// The two are compared as URLs, so the spelling of the scheme and host,
+    /// an explicit default port (`:443`) and a trailing `/` after the host
+    /// do not matter; any other difference does. The session records the
+    /// token's own spelling, which the response echoes back.
     pub fn issuer(self, issuer: impl Into<String>) -> Self {
         let issuer = issuer.into();
         self.with(|policy| policy.issuer = Some(Expected::new(issuer)))
@@ -83,7 +88,13 @@ impl<C, R> InteractionHookLayer<C, R> {
 
     /// Requires `aud` (a string, or an array) to contain `audience`: this
     /// hook's URL as configured on the tenant, e.g.
-    /// `https://hook.example.com/interaction`.
+    /// `https://hook.example.com/interaction`, or a bare origin such as
+    /// `https://abcd.ngrok.app` for a hook mounted at the root.
+    ///
+    /// Compared as URLs, like [`issuer`](Self::issuer): `https://abcd.ngrok.app`
+    /// and `https://abcd.ngrok.app/` are the same hook URL, while
+    /// `https://hook.example.com/interaction/` (a trailing slash after a
+    /// path) is not `https://hook.example.com/interaction`.
     pub fn audience(self, audience: impl Into<String>) -> Self {
         let audience = audience.into();
         self.with(|policy| policy.audience = Some(Expected::new(audience)))
@@ -100,6 +111,20 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// `exp` is governed by its `exp`.
     pub fn max_age(self, max_age: Duration) -> Self {
         self.with(|policy| policy.max_age = max_age.as_secs())
+    }
+
+    /// Accepts tokens that carry neither `exp` nor `iat`, which are refused
+    /// by default ([`Rejection::NoLifetime`]).
+    ///
+    /// Use it only if your tenant turns out to send such tokens: MATTR's
+    /// own sample verifier would accept them, but nothing then bounds how
+    /// long a token stays usable. A session URL that leaks (browser
+    /// history, a shared screen, a proxy log) would open the hook, with the
+    /// user's claims, for as long as the hook secret lives; the response
+    /// would still be refused by MATTR VII once its session is over.
+    /// Tokens with `exp` or `iat` are still held to them.
+    pub fn allow_tokens_without_lifetime(self) -> Self {
+        self.with(|policy| policy.allow_no_lifetime = true)
     }
 
     /// The longest token parameter accepted, in bytes as sent (default
@@ -184,7 +209,6 @@ impl<C, R> InteractionHookLayer<C, R> {
     ///
     /// ```
     /// use hook_layer::{HookSecret, InteractionHookLayer, Rejection};
-    /// use http::Response;
     ///
     /// # let secret = HookSecret::from_bytes(&[7; 32])?;
     /// let layer = InteractionHookLayer::new(secret).on_rejection(|rejection: &Rejection| {

@@ -34,10 +34,10 @@
 //!     );
 //!
 //! // A request without a valid token never reaches `welcome`.
-//! let request = http::Request::get("/interaction?session_token=forged.token.here")
+//! let request = axum::http::Request::get("/interaction?session_token=forged.token.here")
 //!     .body(axum::body::Body::empty())?;
 //! let response = app.oneshot(request).await?;
-//! assert_eq!(response.status(), http::StatusCode::UNAUTHORIZED);
+//! assert_eq!(response.status(), axum::http::StatusCode::UNAUTHORIZED);
 //! # Ok(())
 //! # }
 //! ```
@@ -64,6 +64,7 @@ mod extract;
 mod future;
 mod jwt;
 mod layer;
+mod members;
 mod query;
 mod rejection;
 mod secret;

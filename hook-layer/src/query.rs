@@ -79,9 +79,15 @@ fn hex_value(byte: u8) -> Option<u8> {
 }
 
 /// `url` with `name=value` as the last parameter of its query: any earlier
-/// `name` parameters are dropped, every other parameter is kept exactly as
-/// it was written (re-encoding could break a URL the issuer signed or
-/// parses byte for byte), and so is the fragment.
+/// `name` parameters are dropped, and every other parameter and the
+/// fragment are kept as `url` serializes them, never decoded and encoded
+/// again (which could break a URL the issuer signed or parses byte for
+/// byte). That serialization is the text of the `redirectUrl` claim except
+/// where the URL standard requires an escape, as a browser would write it:
+/// non-ASCII characters, `"`, `'`, `<` and `>` in the query are
+/// percent-encoded; existing escapes, `+`, and everything else stay as
+/// written. (Whitespace and control characters never get this far: the
+/// redirect policy refuses them.)
 ///
 /// `value` must already be query-safe; a JWT (base64url and dots) is. The
 /// result is assembled from `url`'s own serialization rather than set
@@ -190,6 +196,19 @@ mod tests {
         assert_eq!(
             replaced("https://t.example/cb?&&a=1&"),
             "https://t.example/cb?a=1&session_token=x.y.z"
+        );
+    }
+
+    /// What the documentation promises about the other parameters.
+    #[test]
+    fn other_parameters_keep_their_spelling_but_for_required_escapes() {
+        assert_eq!(
+            replaced("https://t.example/cb?a=%2f%2F&b=x+y&c=;:@!$*(),/?&d=~-._#f%20g"),
+            "https://t.example/cb?a=%2f%2F&b=x+y&c=;:@!$*(),/?&d=~-._&session_token=x.y.z#f%20g"
+        );
+        assert_eq!(
+            replaced("https://t.example/cb?q=\"'<>&n=café"),
+            "https://t.example/cb?q=%22%27%3C%3E&n=caf%C3%A9&session_token=x.y.z"
         );
     }
 }

@@ -57,6 +57,8 @@ pub enum Rejection {
     /// Before `nbf`, or `iat` in the future (beyond the leeway).
     NotYetValid,
     /// Neither `exp` nor `iat`: the token's lifetime cannot be bounded.
+    /// [`InteractionHookLayer::allow_tokens_without_lifetime`](crate::InteractionHookLayer::allow_tokens_without_lifetime)
+    /// accepts such tokens, with the risk its documentation explains.
     NoLifetime,
     /// `iss` is not the configured issuer (tenant URL).
     WrongIssuer,
@@ -170,7 +172,10 @@ impl fmt::Display for Rejection {
             Self::NotYetValid => {
                 f.write_str("the session token is not valid yet; check the server clock")
             }
-            Self::NoLifetime => f.write_str("the session token has neither `exp` nor `iat`"),
+            Self::NoLifetime => f.write_str(
+                "the session token has neither `exp` nor `iat`; if the tenant sends such tokens, \
+                 see InteractionHookLayer::allow_tokens_without_lifetime",
+            ),
             Self::WrongIssuer => f.write_str("the session token was issued by another tenant"),
             Self::WrongAudience => f.write_str("the session token is addressed to another hook"),
             Self::MissingClaim(claim) => write!(f, "the session token has no `{claim}` claim"),

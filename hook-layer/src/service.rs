@@ -68,7 +68,12 @@ where
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
         match self.policy.verify_uri::<C>(request.uri()) {
             Ok(session) => {
-                request.extensions_mut().insert(session);
+                let extensions = request.extensions_mut();
+                extensions.insert(session);
+                // Lets the extractor tell "no layer" from "a layer with
+                // another claims type" when a handler asks for the wrong one.
+                #[cfg(feature = "axum")]
+                extensions.insert(crate::extract::LayerClaims(std::any::type_name::<C>()));
                 ResponseFuture::called(self.inner.call(request))
             }
             Err(rejection) => {

@@ -8,12 +8,13 @@ use std::sync::Arc;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny, MapAccess};
 use serde_json::value::RawValue;
 use url::{Host, Origin, Url};
 
 use crate::clock::{Clock, SystemClock, unix_seconds};
 use crate::jwt::HS256_HEADER;
+use crate::members::{Members, ObjectVisitor};
 use crate::query;
 use crate::rejection::Rejection;
 use crate::secret::HookSecret;
@@ -52,6 +53,7 @@ pub(crate) struct Policy {
     pub(crate) param: Cow<'static, str>,
     pub(crate) redirect_origins: Vec<Origin>,
     pub(crate) allow_loopback: bool,
+    pub(crate) allow_no_lifetime: bool,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) response_lifetime: u64,
     pub(crate) max_url_len: usize,
@@ -69,6 +71,7 @@ impl Policy {
             param: Cow::Borrowed(SESSION_TOKEN_PARAM),
             redirect_origins: Vec::new(),
             allow_loopback: false,
+            allow_no_lifetime: false,
             clock: Arc::new(SystemClock),
             response_lifetime: DEFAULT_RESPONSE_LIFETIME,
             max_url_len: DEFAULT_MAX_URL_LEN,
@@ -171,10 +174,10 @@ impl Policy {
         self.check_lifetime(expires_at, not_before, issued_at, self.now())?;
 
         let issuer = match (&self.issuer, payload.iss) {
-            (Some(expected), Some(raw)) => match expected.matches(raw) {
-                Some(true) => Arc::clone(&expected.value),
-                Some(false) => return Err(Rejection::WrongIssuer),
-                None => return Err(Rejection::InvalidClaim("iss")),
+            (Some(expected), Some(raw)) => match expected.find(raw) {
+                Ok(Some(issuer)) => issuer,
+                Ok(None) => return Err(Rejection::WrongIssuer),
+                Err(NotAString) => return Err(Rejection::InvalidClaim("iss")),
             },
             (_, raw) => required_string(raw, "iss")?.into(),
         };
@@ -205,7 +208,8 @@ impl Policy {
     /// The lifetime rules. `exp`, when present, governs: the tenant's
     /// session timeout may be longer than any maximum age of ours, and a
     /// slow user must not be refused early. The maximum age bounds a token
-    /// without `exp`; a token with neither cannot be bounded.
+    /// without `exp`; a token with neither cannot be bounded, and is
+    /// refused unless the layer was told to accept such tokens.
     ///
     /// With leeway `L`, a token is valid at `now` when
     /// `now < exp + L`, `now + L >= nbf`, `now + L >= iat`, and (without
@@ -225,6 +229,7 @@ impl Policy {
         let live = match (expires_at, issued_at) {
             (Some(exp), _) => now < exp.saturating_add(leeway),
             (None, Some(iat)) => now <= iat.saturating_add(self.max_age).saturating_add(leeway),
+            (None, None) if self.allow_no_lifetime => true,
             (None, None) => return Err(Rejection::NoLifetime),
         };
         if live {
@@ -235,13 +240,14 @@ impl Policy {
     }
 
     /// `aud` may be a string or an array (RFC 7519 section 4.1.3). The
-    /// audience recorded is the configured one, or the token's first.
+    /// audience recorded is the token's spelling of the configured one, or,
+    /// with none configured, the token's first.
     fn check_audience(&self, raw: Option<&RawValue>) -> Result<Arc<str>, Rejection> {
         let raw = raw.ok_or(Rejection::MissingClaim("aud"))?;
         if let Some(expected) = &self.audience
-            && expected.matches(raw) == Some(true)
+            && let Ok(Some(audience)) = expected.find(raw)
         {
-            return Ok(Arc::clone(&expected.value));
+            return Ok(audience);
         }
         let raw = raw.get();
         // Which shape it is shows in the first character; reading it as an
@@ -254,10 +260,10 @@ impl Policy {
         .map_err(|_| Rejection::InvalidClaim("aud"))?;
         match (&self.audience, audiences.first()) {
             (_, None) => Err(Rejection::InvalidClaim("aud")),
-            (Some(expected), _) if audiences.iter().any(|a| **a == *expected.value) => {
-                Ok(Arc::clone(&expected.value))
-            }
-            (Some(_), _) => Err(Rejection::WrongAudience),
+            (Some(expected), _) => audiences
+                .iter()
+                .find_map(|audience| expected.find_text(audience))
+                .ok_or(Rejection::WrongAudience),
             (None, Some(first)) if first.is_empty() => Err(Rejection::InvalidClaim("aud")),
             (None, Some(first)) => Ok(first.as_str().into()),
         }
@@ -280,14 +286,22 @@ impl Policy {
         if ascii_suspicious || (!raw.is_ascii() && raw.chars().any(suspicious)) {
             return refuse("it contains whitespace, control characters or backslashes");
         }
-        let has_authority = raw.split_once("://").is_some_and(|(scheme, _)| {
-            !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphabetic())
-        });
-        let Some(url) = has_authority.then(|| Url::parse(raw).ok()).flatten() else {
+        let Some((scheme, rest)) = raw.split_once("://") else {
+            return refuse("it is not an absolute URL");
+        };
+        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphabetic()) {
+            return refuse("it is not an absolute URL");
+        }
+        // `https:///host` and `https:////host` read as having no host, but
+        // parsers skip the extra slashes and find one.
+        if rest.starts_with('/') {
+            return refuse("its host is not introduced by exactly two slashes");
+        }
+        let Ok(url) = Url::parse(raw) else {
             return refuse("it is not an absolute URL");
         };
         let loopback = match url.host() {
-            Some(Host::Domain(domain)) => domain == "localhost",
+            Some(Host::Domain(domain)) => is_localhost(domain),
             Some(Host::Ipv4(ip)) if ip.is_loopback() => true,
             Some(Host::Ipv6(ip)) if ip.is_loopback() => true,
             Some(Host::Ipv4(_) | Host::Ipv6(_)) => {
@@ -314,6 +328,14 @@ impl Policy {
     }
 }
 
+/// `localhost` and every name under it, with or without the final dot:
+/// RFC 6761 section 6.3 reserves them all for this machine, and resolvers
+/// answer them with loopback addresses.
+fn is_localhost(domain: &str) -> bool {
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    domain == "localhost" || domain.ends_with(".localhost")
+}
+
 impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Policy")
@@ -325,38 +347,62 @@ impl fmt::Debug for Policy {
             .field("param", &self.param)
             .field("redirect_origins", &self.redirect_origins)
             .field("allow_loopback", &self.allow_loopback)
+            .field("allow_no_lifetime", &self.allow_no_lifetime)
             .field("response_lifetime", &self.response_lifetime)
             .field("max_url_len", &self.max_url_len)
             .finish_non_exhaustive()
     }
 }
 
-/// A configured `iss` or `aud`, with its JSON spelling, so that the claim
-/// (almost always spelled the same way) is compared without decoding or
-/// allocating, and sessions share one copy of the value.
+/// A configured `iss` or `aud`.
+///
+/// Claims are compared as URLs when the configured value is one: the
+/// spelling of the scheme and host, a default port and an empty path versus
+/// `/` do not matter (`https://Tenant.example:443` equals
+/// `https://tenant.example/`), while everything else must match exactly,
+/// including a trailing slash after a path. A value that is not an absolute
+/// URL must match exactly. The JSON spelling is kept so that the usual
+/// claim, written exactly as configured, is compared without decoding.
 #[derive(Clone)]
 pub(crate) struct Expected {
     value: Arc<str>,
     json: Box<str>,
+    url: Option<Url>,
 }
+
+/// The claim is not a JSON string.
+pub(crate) struct NotAString;
 
 impl Expected {
     pub(crate) fn new(value: String) -> Self {
         let json = serde_json::Value::String(value.clone()).to_string().into();
         Self {
+            url: Url::parse(&value).ok(),
             value: value.into(),
             json,
         }
     }
 
-    /// Whether the raw claim is this string; `None` when it is not a string.
-    fn matches(&self, raw: &RawValue) -> Option<bool> {
+    /// Whether the raw claim names this value; when it does, the claim's
+    /// own spelling of it, which is what a response must echo.
+    fn find(&self, raw: &RawValue) -> Result<Option<Arc<str>>, NotAString> {
         if raw.get() == &*self.json {
-            return Some(true);
+            return Ok(Some(Arc::clone(&self.value)));
         }
-        // Another spelling (escapes) of the same text still matches.
-        let text = serde_json::from_str::<Cow<'_, str>>(raw.get()).ok()?;
-        Some(*text == *self.value)
+        let text = serde_json::from_str::<Cow<'_, str>>(raw.get()).map_err(|_| NotAString)?;
+        Ok(self.find_text(&text))
+    }
+
+    /// As [`Expected::find`], for a decoded claim.
+    fn find_text(&self, text: &str) -> Option<Arc<str>> {
+        if text == &*self.value {
+            return Some(Arc::clone(&self.value));
+        }
+        let same_url = self
+            .url
+            .as_ref()
+            .is_some_and(|url| Url::parse(text).is_ok_and(|other| other == *url));
+        same_url.then(|| text.into())
     }
 }
 
@@ -368,22 +414,38 @@ impl fmt::Debug for Expected {
 
 /// The JOSE header: only what is checked. Unknown parameters (`typ`, `kid`,
 /// `jku`, ...) are ignored: the key is fixed, nothing in the header can
-/// choose another. Duplicate names make the header malformed.
-#[derive(Deserialize)]
+/// choose another. A repeated name makes the header malformed.
+#[derive(Default)]
 struct Header<'a> {
-    #[serde(borrow)]
     alg: Option<&'a RawValue>,
-    #[serde(default)]
-    crit: Present,
+    /// Whether `crit` is there at all, whatever its value (even `null`).
+    crit: bool,
 }
 
-/// Whether a member is there at all, whatever its value (even `null`).
-#[derive(Default)]
-struct Present(bool);
-
-impl<'de> Deserialize<'de> for Present {
+impl<'de> Deserialize<'de> for Header<'de> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        serde::de::IgnoredAny::deserialize(deserializer).map(|_| Present(true))
+        deserializer.deserialize_map(ObjectVisitor::new())
+    }
+}
+
+impl<'de> Members<'de> for Header<'de> {
+    fn member<A: MapAccess<'de>>(
+        &mut self,
+        name: &str,
+        map: &mut A,
+    ) -> Result<Option<u32>, A::Error> {
+        match name {
+            "alg" => {
+                self.alg = map.next_value()?;
+                Ok(Some(0))
+            }
+            "crit" => {
+                map.next_value::<IgnoredAny>()?;
+                self.crit = true;
+                Ok(Some(1))
+            }
+            _ => Ok(None),
+        }
     }
 }
 
@@ -418,7 +480,7 @@ fn check_header(encoded: &str) -> Result<(), Rejection> {
         "the header is not UTF-8",
         "the header is not a JSON object with unique names",
     )?;
-    if header.crit.0 {
+    if header.crit {
         return Err(Rejection::CriticalHeader);
     }
     // Exactly the JSON text "HS256": no other algorithm, spelling or escape.
@@ -429,25 +491,46 @@ fn check_header(encoded: &str) -> Result<(), Rejection> {
 }
 
 /// The registered and MATTR claims, captured unparsed so that each can be
-/// checked with its own precise refusal; unknown claims are skipped.
-#[derive(Deserialize)]
+/// checked with its own precise refusal; unknown claims are skipped. A
+/// repeated name, known or not, makes the payload malformed.
+#[derive(Default)]
 struct Payload<'a> {
-    #[serde(borrow)]
     iss: Option<&'a RawValue>,
-    #[serde(borrow)]
     aud: Option<&'a RawValue>,
-    #[serde(borrow)]
     exp: Option<&'a RawValue>,
-    #[serde(borrow)]
     nbf: Option<&'a RawValue>,
-    #[serde(borrow)]
     iat: Option<&'a RawValue>,
-    #[serde(borrow)]
     state: Option<&'a RawValue>,
-    #[serde(borrow, rename = "redirectUrl")]
     redirect_url: Option<&'a RawValue>,
-    #[serde(borrow)]
     claims: Option<&'a RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Payload<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ObjectVisitor::new())
+    }
+}
+
+impl<'de> Members<'de> for Payload<'de> {
+    fn member<A: MapAccess<'de>>(
+        &mut self,
+        name: &str,
+        map: &mut A,
+    ) -> Result<Option<u32>, A::Error> {
+        let (slot, index) = match name {
+            "iss" => (&mut self.iss, 0),
+            "aud" => (&mut self.aud, 1),
+            "exp" => (&mut self.exp, 2),
+            "nbf" => (&mut self.nbf, 3),
+            "iat" => (&mut self.iat, 4),
+            "state" => (&mut self.state, 5),
+            "redirectUrl" => (&mut self.redirect_url, 6),
+            "claims" => (&mut self.claims, 7),
+            _ => return Ok(None),
+        };
+        *slot = map.next_value()?;
+        Ok(Some(index))
+    }
 }
 
 /// A NumericDate (RFC 7519 section 2): a non-negative JSON number of
@@ -591,8 +674,39 @@ mod tests {
 
         let neither = mock.session().remove("iat").remove("exp").token();
         assert_eq!(verify(&neither).unwrap_err(), Rejection::NoLifetime);
+        assert!(
+            Rejection::NoLifetime
+                .to_string()
+                .contains("allow_tokens_without_lifetime"),
+            "the refusal names the way out"
+        );
         let exp_only = mock.session().remove("iat").set("exp", NOW + 10).token();
         assert!(verify(&exp_only).is_ok());
+    }
+
+    #[test]
+    fn tokens_without_lifetime_only_when_allowed() {
+        let mock = issuer();
+        let neither = mock.session().remove("iat").remove("exp").token();
+        let lenient = layer_at(NOW).allow_tokens_without_lifetime();
+        let session = lenient.verify_token(&neither).unwrap();
+        assert_eq!((session.issued_at(), session.expires_at()), (None, None));
+        // Still accepted much later: nothing bounds it, as documented.
+        let later = lenient.clone().clock(at(NOW + 10 * 365 * 86_400));
+        assert!(later.verify_token(&neither).is_ok());
+        // A token that has a lifetime is still held to it.
+        let expired = mock.session().set("exp", NOW - 31).token();
+        assert_eq!(
+            lenient.verify_token(&expired).unwrap_err(),
+            Rejection::Expired
+        );
+        let old = mock.session().set("iat", NOW - 1231).remove("exp").token();
+        assert_eq!(lenient.verify_token(&old).unwrap_err(), Rejection::Expired);
+        let future = mock.session().remove("exp").set("nbf", NOW + 31).token();
+        assert_eq!(
+            lenient.verify_token(&future).unwrap_err(),
+            Rejection::NotYetValid
+        );
     }
 
     #[test]
@@ -672,6 +786,91 @@ mod tests {
         assert_eq!(session.audience(), "https://x.example");
     }
 
+    /// MATTR's sample mounts the hook at the root of a tunnel URL and uses
+    /// the bare URL as the audience; users type it with or without `/`.
+    #[test]
+    fn a_hook_url_without_a_path_is_an_audience() {
+        let mock = issuer();
+        for (configured, sent) in [
+            ("https://abcd.ngrok.app", "https://abcd.ngrok.app"),
+            ("https://abcd.ngrok.app", "https://abcd.ngrok.app/"),
+            ("https://abcd.ngrok.app/", "https://abcd.ngrok.app"),
+            ("https://abcd.ngrok.app/", "https://abcd.ngrok.app/"),
+            ("https://ABCD.ngrok.app:443", "https://abcd.ngrok.app"),
+        ] {
+            let layer = layer_at(NOW).audience(configured);
+            let token = mock.session().audience(sent).token();
+            let session = layer.verify_token(&token).unwrap();
+            // The response's `iss` echoes the tenant's spelling.
+            assert_eq!(session.audience(), sent, "{configured} / {sent}");
+            let listed = mock.session().audience(["https://x.example", sent]).token();
+            assert_eq!(layer.verify_token(&listed).unwrap().audience(), sent);
+        }
+        let root = layer_at(NOW).audience("https://abcd.ngrok.app");
+        for other in [
+            "https://abcd.ngrok.app/interaction",
+            "https://abcd.ngrok.app:8443",
+            "http://abcd.ngrok.app",
+            "https://abcd.ngrok.app.evil.example",
+            "https://abcd.ngrok.app/?x=1",
+            "abcd.ngrok.app",
+        ] {
+            let token = mock.session().audience(other).token();
+            assert_eq!(
+                root.verify_token(&token).unwrap_err(),
+                Rejection::WrongAudience,
+                "{other}"
+            );
+        }
+        // After a path, a trailing slash is a different URL.
+        let token = mock
+            .session()
+            .audience("https://hook.example.com/interaction/")
+            .token();
+        assert_eq!(verify(&token).unwrap_err(), Rejection::WrongAudience);
+    }
+
+    #[test]
+    fn issuer_spellings_compare_as_urls() {
+        let mock = issuer();
+        for configured in [
+            "https://Tenant.VII.au01.mattr.global",
+            "HTTPS://tenant.vii.au01.mattr.global",
+            "https://tenant.vii.au01.mattr.global:443",
+            "https://tenant.vii.au01.mattr.global/",
+        ] {
+            let layer = layer_at(NOW).issuer(configured);
+            let session = layer.verify_token(&mock.session().token()).unwrap();
+            // The session, and so the response's `aud`, keeps the tenant's
+            // own spelling.
+            assert_eq!(session.issuer(), MockIssuer::TENANT, "{configured}");
+        }
+        let layer = layer_at(NOW);
+        for other in [
+            "https://tenant.vii.au01.mattr.global:8443",
+            "https://tenant.vii.au01.mattr.global/v1",
+            "https://tenant.vii.au01.mattr.global.",
+            "https://other.vii.au01.mattr.global",
+            "tenant.vii.au01.mattr.global",
+        ] {
+            let token = mock.session().issuer(other).token();
+            assert_eq!(
+                layer.verify_token(&token).unwrap_err(),
+                Rejection::WrongIssuer,
+                "{other}"
+            );
+        }
+        // A configured value that is not a URL is compared exactly.
+        let opaque = layer_at(NOW).issuer("tenant-a");
+        let token = mock.session().issuer("tenant-a").token();
+        assert_eq!(opaque.verify_token(&token).unwrap().issuer(), "tenant-a");
+        let token = mock.session().issuer("Tenant-A").token();
+        assert_eq!(
+            opaque.verify_token(&token).unwrap_err(),
+            Rejection::WrongIssuer
+        );
+    }
+
     #[test]
     fn requires_the_protocol_claims() {
         let mock = issuer();
@@ -713,8 +912,16 @@ mod tests {
         let mock = issuer();
         let check = |url: &str| verify(&mock.session().redirect_url(url).token());
         assert!(check("https://tenant.vii.au01.mattr.global/callback?x=1#y").is_ok());
+        // Names that merely contain "localhost" are not this machine.
+        assert!(check("https://localhost.example/cb").is_ok());
+        assert!(check("https://mylocalhost/cb").is_ok());
         let development = layer_at(NOW).allow_loopback_redirects();
         for loopback in [
+            "https://localhost./cb",
+            "https://app.localhost/cb",
+            "https://app.localhost./cb",
+            "https://LOCALHOST/cb",
+            "http://a.b.localhost:8080/cb",
             "http://localhost:3000/dev/callback",
             "http://127.0.0.1:3000/dev/callback",
             "http://[::1]/cb",
@@ -746,6 +953,11 @@ mod tests {
             "https:/tenant.example/cb",
             "https://tenant.example\\@evil.example/",
             "https://evil.example\\tenant.example/",
+            "https:///tenant.example/cb",
+            "https:////tenant.example/cb",
+            "https:///",
+            "https://",
+            "://tenant.example/cb",
         ] {
             assert!(
                 matches!(check(bad), Err(Rejection::InvalidRedirectUrl(_))),
@@ -867,6 +1079,47 @@ mod tests {
             verify(&token).unwrap_err(),
             Rejection::MalformedToken("the payload is not UTF-8")
         );
+    }
+
+    /// RFC 7515 and 7519 require unique names in the header and the claims
+    /// set: a repeated name is refused whether the layer reads it or not.
+    #[test]
+    fn repeated_names_are_malformed() {
+        let mock = issuer();
+        let payload = serde_json::to_string(mock.session().payload()).unwrap();
+        let body = &payload[1..payload.len() - 1];
+        for header in [
+            r#"{"alg":"HS256","typ":"JWT","typ":"JWT"}"#,
+            r#"{"alg":"HS256","kid":"a","kid":"b"}"#,
+            r#"{"alg":"HS256","alg":"HS256"}"#,
+        ] {
+            let token = mock.sign_raw(header.as_bytes(), payload.as_bytes());
+            assert!(
+                matches!(verify(&token).unwrap_err(), Rejection::MalformedToken(_)),
+                "{header}"
+            );
+        }
+        for extra in [
+            r#""sub":"a","sub":"b""#,
+            r#""state":"again""#,
+            r#""iss":null"#,
+            r#""jti":1,"nonce":2,"jti":1"#,
+            r#""s\u0075b":1,"sub":2"#,
+        ] {
+            let twice = format!("{{{body},{extra}}}");
+            let token = mock.sign_raw(br#"{"alg":"HS256","typ":"JWT"}"#, twice.as_bytes());
+            assert_eq!(
+                verify(&token).unwrap_err(),
+                Rejection::MalformedToken(
+                    "the payload is not a JSON object with unique claim names"
+                ),
+                "{extra}"
+            );
+        }
+        let distinct =
+            format!(r#"{{{body},"sub":"a","jti":"b","nested":{{"x":1,"y":{{"x":2}}}}}}"#);
+        let token = mock.sign_raw(br#"{"alg":"HS256","typ":"JWT"}"#, distinct.as_bytes());
+        assert!(verify(&token).is_ok());
     }
 
     /// serde reads structs from arrays by position; a header or payload

@@ -86,7 +86,10 @@ async fn without_the_layer_the_extractor_is_a_500_naming_it() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(body_text(response).await.contains("InteractionHookLayer"));
+    assert_eq!(
+        body_text(response).await,
+        "Server misconfiguration: this route is not behind InteractionHookLayer."
+    );
 }
 
 #[tokio::test]
@@ -101,6 +104,12 @@ async fn a_layer_with_another_claims_type_is_a_500_too() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = body_text(response).await;
+    // It says the layer is there, and names both types.
+    assert!(body.contains("is behind InteractionHookLayer"), "{body}");
+    assert!(!body.contains("not behind"), "{body}");
+    assert!(body.contains("serde_json::map::Map<"), "{body}");
+    assert!(body.contains("HookSession<axum::Profile>"), "{body}");
 }
 
 #[tokio::test]

@@ -186,6 +186,14 @@ fn cases() -> Vec<(&'static str, String, Expect)> {
             Refused(UNAUTHORIZED, "malformed_token"),
         ),
         (
+            "a repeated header parameter the layer does not read",
+            query(&signed(
+                br#"{"alg":"HS256","kid":"a","kid":"b"}"#,
+                &claim("x", json!(1)),
+            )),
+            Refused(UNAUTHORIZED, "malformed_token"),
+        ),
+        (
             "header not JSON",
             query(&signed(b"HS256", &claim("x", json!(1)))),
             Refused(UNAUTHORIZED, "malformed_token"),
@@ -275,6 +283,18 @@ fn cases() -> Vec<(&'static str, String, Expect)> {
                 &[
                     &without("state")[..without("state").len() - 1],
                     br#","state":"a","state":"b"}"#,
+                ]
+                .concat(),
+            )),
+            Refused(UNAUTHORIZED, "malformed_token"),
+        ),
+        (
+            "a repeated claim the layer does not read",
+            query(&signed(
+                HS256,
+                &[
+                    &without("claims")[..without("claims").len() - 1],
+                    br#","sub":"a","sub":"b"}"#,
                 ]
                 .concat(),
             )),
@@ -458,6 +478,31 @@ fn cases() -> Vec<(&'static str, String, Expect)> {
         (
             "redirectUrl relative",
             redirect("//evil.example/cb"),
+            Refused(UNAUTHORIZED, "invalid_redirect_url"),
+        ),
+        (
+            "redirectUrl with three slashes",
+            redirect("https:///evil.example/cb"),
+            Refused(UNAUTHORIZED, "invalid_redirect_url"),
+        ),
+        (
+            "redirectUrl with four slashes",
+            redirect("https:////evil.example/cb"),
+            Refused(UNAUTHORIZED, "invalid_redirect_url"),
+        ),
+        (
+            "redirectUrl to localhost with a final dot",
+            redirect("https://localhost./cb"),
+            Refused(UNAUTHORIZED, "invalid_redirect_url"),
+        ),
+        (
+            "redirectUrl to a name under localhost",
+            redirect("https://app.localhost/cb"),
+            Refused(UNAUTHORIZED, "invalid_redirect_url"),
+        ),
+        (
+            "redirectUrl to a name under localhost, with a final dot",
+            redirect("https://app.localhost./cb"),
             Refused(UNAUTHORIZED, "invalid_redirect_url"),
         ),
         // `http::Uri` holds at most 64 KiB, so these are the longest queries

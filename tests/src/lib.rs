@@ -32,12 +32,18 @@ impl TestServer {
     /// Starts the server with [`SECRET`], with or without the simulated
     /// MATTR VII (production mode).
     pub async fn start_with(dev_issuer: bool) -> Self {
+        Self::start_at("/interaction", dev_issuer).await
+    }
+
+    /// Starts the server with [`SECRET`] and the hook URL's path `hook_path`
+    /// (`""` for a hook URL without a path, mounted at the root).
+    pub async fn start_at(hook_path: &str, dev_issuer: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let local: SocketAddr = listener.local_addr().expect("local address");
         let base = format!("http://{local}");
-        let config = Config::new(SECRET, &base, &format!("{base}/interaction"), dev_issuer)
+        let config = Config::new(SECRET, &base, &format!("{base}{hook_path}"), dev_issuer)
             .expect("test config");
         let (stop, stopped) = oneshot::channel::<()>();
         let served = config.clone();
@@ -55,6 +61,16 @@ impl TestServer {
         }
     }
 
+    /// The path of a journey step, e.g. `step("/terms")`, wherever the
+    /// journey is mounted.
+    pub fn step(&self, step: &str) -> String {
+        let base = self.config.hook_url.path().trim_end_matches('/');
+        match (base, step) {
+            ("", "") => "/".to_owned(),
+            _ => format!("{base}{step}"),
+        }
+    }
+
     /// `base` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -65,7 +81,7 @@ impl TestServer {
         let secret = hook_layer::HookSecret::from_bytes(SECRET).expect("test secret");
         MockIssuer::new(secret)
             .tenant(self.base.clone())
-            .hook_url(self.url("/interaction"))
+            .hook_url(self.config.audience.clone())
             .redirect_url(self.url(example_server::CALLBACK_PATH))
     }
 
@@ -121,4 +137,12 @@ pub fn form_action(html: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')?;
     Some(html[start..start + end].replace("&amp;", "&"))
+}
+
+/// Says that a test was skipped, where `cargo test` shows it: written to the
+/// process's standard error directly, since the test harness captures (and,
+/// for a passing test, hides) what `eprintln!` prints.
+pub fn skip_loudly(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {why}\n");
 }

@@ -98,10 +98,10 @@ fn browser_available() -> bool {
         !required,
         "HOOK_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing"
     );
-    eprintln!(
-        "\n*** SKIPPED: browser journey test: {CHROMIUM} and {CHROMEDRIVER} are not installed.\n\
-         *** Install Debian's chromium and chromium-driver (or run .ci/run) to run it.\n"
-    );
+    hook_tests::skip_loudly(&format!(
+        "browser journey test: {CHROMIUM} and {CHROMEDRIVER} are not installed; \
+         install Debian's chromium and chromium-driver (or run .ci/run) to run it"
+    ));
     false
 }
 

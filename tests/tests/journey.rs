@@ -27,7 +27,8 @@ impl<'s> Journey<'s> {
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let welcome_url = response.headers()[LOCATION].to_str().unwrap().to_owned();
-        assert!(welcome_url.starts_with(&server.url("/interaction?session_token=")));
+        let expected = server.url(&format!("{}?session_token=", server.step("")));
+        assert!(welcome_url.starts_with(&expected), "{welcome_url}");
         let response = http.get(&welcome_url).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["referrer-policy"], "no-referrer");
@@ -70,7 +71,8 @@ impl<'s> Journey<'s> {
 
     async fn open_terms(&mut self) {
         let url = self.server.url(&format!(
-            "/interaction/terms?session_token={}",
+            "{}?session_token={}",
+            self.server.step("/terms"),
             self.token()
         ));
         self.page = self
@@ -134,6 +136,33 @@ async fn the_whole_journey_returns_the_collected_claims() {
     assert_eq!(claims_to_persist, ["preferredName"]);
     assert!(page.contains("Issuance continues"));
     assert!(page.contains("<dd>1990-04-21</dd>"));
+    server.stop().await;
+}
+
+/// MATTR's tutorial configures a bare tunnel URL as the hook URL; the
+/// journey then lives at the root and the simulated MATTR VII under /dev.
+#[tokio::test]
+async fn a_hook_url_without_a_path_runs_the_journey_at_the_root() {
+    let server = TestServer::start_at("", true).await;
+    assert_eq!(server.config.hook_url.path(), "/");
+    let mut journey = Journey::start(&server).await;
+    assert!(journey.page.contains("Hello, Ada"));
+    assert!(
+        journey
+            .welcome_url
+            .starts_with(&server.url("/?session_token="))
+    );
+    journey.reach_code_step().await;
+    assert!(form_action(&journey.page).unwrap().starts_with("/verify?"));
+    let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
+    let (outcome, _) = journey.submit_expecting_return(&[("code", &code)]).await;
+    assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+    let start = client().get(server.url("/dev")).send().await.unwrap();
+    assert_eq!(start.status(), StatusCode::OK);
+    assert!(start.text().await.unwrap().contains("Simulated MATTR VII"));
+    // Without a token, the root is the hook refusing, not the start page.
+    let root = client().get(server.url("/")).send().await.unwrap();
+    assert_eq!(root.status(), StatusCode::UNAUTHORIZED);
     server.stop().await;
 }
 
