@@ -122,7 +122,10 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// history, a shared screen, a proxy log) would open the hook, with the
     /// user's claims, for as long as the hook secret lives; the response
     /// would still be refused by MATTR VII once its session is over.
-    /// Tokens with `exp` or `iat` are still held to them.
+    /// Tokens with `exp` or `iat` are still held to them. For such a
+    /// session, sealed values and attempt counts (features `seal` and
+    /// `attempts`) last the [maximum age](Self::max_age) plus the leeway
+    /// from when they are made, since the session itself has no end.
     pub fn allow_tokens_without_lifetime(self) -> Self {
         self.with(|policy| policy.allow_no_lifetime = true)
     }

@@ -51,12 +51,27 @@
 //! - `tracing`: one `debug` event per refused request, with its reason and
 //!   never the token; `error` events for a failed completion or a missing
 //!   layer.
-//! - `test-util`: `testing::MockIssuer`, which plays MATTR VII in tests.
+//! - `test-util`: `testing::MockIssuer`, which plays MATTR VII in tests;
+//!   with `redis` also `testing::RedisServer`, a throwaway `redis-server`.
+//! - `seal`: `HookSession::seal` and `HookSession::open`, journey state that
+//!   the browser carries but cannot read, forge, keep past the session or
+//!   move to another session (XChaCha20-Poly1305, key derived from the hook
+//!   secret with HKDF-SHA256).
+//! - `attempts`: `attempts::AttemptLimiter`, limits on wrong codes or
+//!   resends per session that hold across requests, with an in-memory store.
+//! - `redis` (implies `attempts`): `attempts::RedisStore`, attempt counts
+//!   shared by every replica of the hook, through the `redis` crate.
 
+#![cfg_attr(
+    all(feature = "seal", feature = "attempts", feature = "test-util"),
+    doc = include_str!("../docs/journey.md")
+)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "attempts")]
+pub mod attempts;
 mod clock;
 mod completion;
 #[cfg(feature = "axum")]
@@ -67,6 +82,8 @@ mod layer;
 mod members;
 mod query;
 mod rejection;
+#[cfg(feature = "seal")]
+mod seal;
 mod secret;
 mod service;
 mod session;
@@ -81,6 +98,8 @@ pub use extract::MissingSession;
 pub use future::ResponseFuture;
 pub use layer::InteractionHookLayer;
 pub use rejection::{DefaultOnRejection, OnRejection, Rejection};
+#[cfg(feature = "seal")]
+pub use seal::{MAX_SEALED_LEN, OpenError, SealError};
 pub use secret::{HookSecret, MIN_SECRET_LEN, SecretError};
 pub use service::InteractionHook;
 pub use session::{ClaimsMap, HookSession};

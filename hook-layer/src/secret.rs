@@ -35,6 +35,10 @@ pub const MIN_SECRET_LEN: usize = 32;
 #[derive(Clone)]
 pub struct HookSecret {
     keys: Arc<Keys>,
+    /// The key that seals journey state: derived from the secret once, with
+    /// HKDF under its own label, so it is never the JWT key itself.
+    #[cfg(feature = "seal")]
+    seal_key: Arc<crate::seal::SealKey>,
 }
 
 impl HookSecret {
@@ -61,11 +65,18 @@ impl HookSecret {
         })?;
         Ok(Self {
             keys: Arc::new(keys),
+            #[cfg(feature = "seal")]
+            seal_key: Arc::new(crate::seal::SealKey::derive(bytes)?),
         })
     }
 
     pub(crate) fn keys(&self) -> &Keys {
         &self.keys
+    }
+
+    #[cfg(feature = "seal")]
+    pub(crate) fn seal_key(&self) -> &crate::seal::SealKey {
+        &self.seal_key
     }
 }
 

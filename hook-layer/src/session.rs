@@ -104,6 +104,34 @@ impl<C> HookSession<C> {
     }
 }
 
+impl SessionCore {
+    /// The first Unix second at which the layer no longer accepts this
+    /// session's token: `exp` plus the leeway or, for a token without
+    /// `exp`, one second after `iat` plus the maximum age plus the leeway
+    /// (the rule in `Policy::check_lifetime`). Sealed state and attempt
+    /// counts live exactly this long. A token with neither (accepted only
+    /// after `allow_tokens_without_lifetime`) has no end: what is sealed or
+    /// counted for it lives the maximum age plus the leeway from now.
+    #[cfg(any(feature = "seal", feature = "attempts"))]
+    pub(crate) fn ends_at(&self) -> u64 {
+        let leeway = self.policy.leeway;
+        match (self.expires_at, self.issued_at) {
+            (Some(exp), _) => exp.saturating_add(leeway),
+            (None, Some(iat)) => iat
+                .saturating_add(self.policy.max_age)
+                .saturating_add(leeway)
+                .saturating_add(1),
+            // Only with `allow_tokens_without_lifetime`: nothing bounds the
+            // token, so state and counts made now live for the maximum age.
+            (None, None) => self
+                .policy
+                .now()
+                .saturating_add(self.policy.max_age)
+                .saturating_add(leeway),
+        }
+    }
+}
+
 fn from_unix(seconds: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(seconds)
 }

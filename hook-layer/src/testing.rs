@@ -46,6 +46,11 @@ use crate::secret::HookSecret;
 use crate::session::ClaimsMap;
 use crate::verify::SESSION_TOKEN_PARAM;
 
+#[cfg(feature = "redis")]
+mod redis_server;
+#[cfg(feature = "redis")]
+pub use redis_server::RedisServer;
+
 /// Plays MATTR VII: mints session tokens and reads responses.
 pub struct MockIssuer {
     secret: HookSecret,

@@ -1,0 +1,514 @@
+//! Attempt limits that hold across requests: wrong one-time codes, code
+//! resends, anything a journey must allow only a few times per session.
+//!
+//! An [`AttemptLimiter`] *reserves* an attempt before the answer is checked:
+//! the store adds one to the session's count atomically and only a count
+//! within the limit may go on to the check. However requests interleave,
+//! across threads, processes or replicas, no more than `limit` checks run
+//! per session. A store that fails refuses the attempt; it never grants an
+//! unlimited one.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use hook_layer::attempts::{AttemptError, AttemptLimiter, MemoryStore};
+//! use hook_layer::testing::MockIssuer;
+//! use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let secret = HookSecret::from_bytes(&[7; 32])?;
+//! let layer = InteractionHookLayer::new(secret.clone());
+//! let session: HookSession = layer.verify_token(&MockIssuer::new(secret).session().token())?;
+//!
+//! let codes = AttemptLimiter::new("code", 3, Arc::new(MemoryStore::default()));
+//! for _ in 0..3 {
+//!     let attempt = codes.attempt(&session).await?;
+//!     // ... check the code here; it was wrong.
+//!     # let _ = attempt;
+//! }
+//! assert!(matches!(
+//!     codes.attempt(&session).await,
+//!     Err(AttemptError::Exhausted { limit: 3 })
+//! ));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Stores: [`MemoryStore`], bounded and in this process, the embedded
+//! default; and, with the `redis` feature, [`RedisStore`], which every
+//! replica of a hook shares and which keeps counts across restarts. Counts
+//! expire with their session.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::session::HookSession;
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+
+#[cfg(feature = "redis")]
+pub use self::redis::RedisStore;
+pub use memory::MemoryStore;
+
+/// The future an [`AttemptStore`] returns: the count after this attempt.
+///
+/// Boxed so that stores work as `Arc<dyn AttemptStore>` and an application
+/// can choose one at run time (memory for one replica, Redis for several)
+/// without a type parameter spreading through its state. One allocation per
+/// attempt is noise next to a Redis round trip and small next to the memory
+/// store's lock.
+pub type ReserveFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
+
+/// Where attempt counts live.
+///
+/// Implement it to keep counts elsewhere; [`MemoryStore`] and (feature
+/// `redis`) [`RedisStore`] are provided.
+pub trait AttemptStore: Send + Sync + 'static {
+    /// Adds one to the count under `key`, atomically, creating it at 1, and
+    /// returns the new count.
+    ///
+    /// `now` is the current Unix second by the layer's clock. A new entry
+    /// must live until at least the Unix second `expires_at` (always after
+    /// `now`) by that clock and may be dropped from then on; an existing
+    /// entry must never expire earlier than it would have. Any failure must
+    /// be an error: a store that cannot count must not report a low count.
+    fn reserve<'a>(&'a self, key: &'a str, now: u64, expires_at: u64) -> ReserveFuture<'a>;
+}
+
+/// Limits attempts per session, for one purpose (checking a code, sending
+/// one), in a shared [`AttemptStore`].
+///
+/// Counts are kept per limiter name, tenant (the session's issuer) and
+/// session `state`, until the session's token stops being accepted (`exp`,
+/// or `iat` plus the maximum age, plus the leeway, by the layer's clock).
+/// Cloning is cheap.
+#[derive(Clone)]
+pub struct AttemptLimiter {
+    store: Arc<dyn AttemptStore>,
+    name: Arc<str>,
+    limit: u64,
+}
+
+impl AttemptLimiter {
+    /// A limiter that allows `limit` attempts per session under `name`
+    /// (for example `"code"` or `"resend"`; limiters with different names
+    /// count separately in one store).
+    pub fn new(name: &str, limit: u64, store: Arc<dyn AttemptStore>) -> Self {
+        Self {
+            store,
+            name: Arc::from(name),
+            limit,
+        }
+    }
+
+    /// The number of attempts allowed per session.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+
+    /// The name the limiter counts under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Reserves one attempt for `session`. `Ok` means the answer may be
+    /// checked now; any error means it must not be.
+    ///
+    /// Every call counts, whatever happens next, so call it right before
+    /// the check, and only for requests that carry an answer.
+    pub fn attempt<C>(
+        &self,
+        session: &HookSession<C>,
+    ) -> impl Future<Output = Result<Attempt, AttemptError>> + Send + '_ {
+        // Everything the future needs is taken here, so that it holds
+        // neither the session nor its claims across the await.
+        let core = session.core();
+        let now = core.policy.now();
+        let expires_at = core.ends_at();
+        let key = key(&self.name, &core.issuer, &core.state);
+        async move {
+            if now >= expires_at {
+                return Err(AttemptError::SessionOver);
+            }
+            let number = self
+                .store
+                .reserve(&key, now, expires_at)
+                .await
+                .map_err(AttemptError::Store)?;
+            // 0 cannot follow an increment: a broken store, refused.
+            if number == 0 || number > self.limit {
+                return Err(AttemptError::Exhausted { limit: self.limit });
+            }
+            Ok(Attempt {
+                number,
+                remaining: self.limit - number,
+            })
+        }
+    }
+}
+
+impl fmt::Debug for AttemptLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AttemptLimiter")
+            .field("name", &self.name)
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The store key of one session's count: limiter name, issuer and state,
+/// the first two length-prefixed, so that no two sessions or limiters
+/// share a key. It is bounded by the layer's token cap (the issuer and
+/// state come from a verified token) plus the name; MATTR VII's states are
+/// short, so keys are typically under 120 bytes.
+fn key(name: &str, issuer: &str, state: &str) -> String {
+    let mut key = String::with_capacity(name.len() + issuer.len() + state.len() + 24);
+    for part in [name, issuer] {
+        key.push_str(&part.len().to_string());
+        key.push(':');
+        key.push_str(part);
+        key.push(':');
+    }
+    key.push_str(state);
+    key
+}
+
+/// A reserved attempt: the answer may be checked now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Attempt {
+    /// Which attempt this is for the session, from 1.
+    pub number: u64,
+    /// How many attempts are left after this one.
+    pub remaining: u64,
+}
+
+/// Why an attempt was refused. In every case the answer must not be
+/// checked.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum AttemptError {
+    /// The session has used all its attempts.
+    Exhausted {
+        /// The limit, for a message such as "you can try 3 times".
+        limit: u64,
+    },
+    /// The session's token is no longer accepted by the layer's clock, so
+    /// it gets no more attempts (its count could not outlive it).
+    SessionOver,
+    /// The store failed or did not answer in time. The attempt is refused
+    /// rather than allowed without a count.
+    Store(StoreError),
+}
+
+impl fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Exhausted { limit } => {
+                write!(f, "all {limit} attempts for this session are used")
+            }
+            Self::SessionOver => f.write_str("the session is over; start again"),
+            Self::Store(error) => write!(f, "no attempt could be reserved: {error}"),
+        }
+    }
+}
+
+impl StdError for AttemptError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Store(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// Why an [`AttemptStore`] could not count an attempt.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The memory store holds its maximum number of live counts; evicting
+    /// one would reset it, so the new session is refused instead. Raise the
+    /// capacity, or share counts in Redis.
+    Full {
+        /// The store's capacity, in sessions.
+        max_entries: usize,
+    },
+    /// The store did not answer in time.
+    Timeout {
+        /// How long it was given.
+        after: Duration,
+    },
+    /// The store failed or cannot be reached.
+    Unavailable(Box<dyn StdError + Send + Sync>),
+}
+
+impl StoreError {
+    /// A store failure, for [`AttemptStore`] implementations. Its message
+    /// is shown in this error's `Display`, so it must not hold credentials.
+    pub fn unavailable(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        Self::Unavailable(error.into())
+    }
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Full { max_entries } => write!(
+                f,
+                "the attempt store is full ({max_entries} live sessions); \
+                 raise its capacity or use a shared store"
+            ),
+            Self::Timeout { after } => {
+                write!(f, "the attempt store did not answer within {after:?}")
+            }
+            Self::Unavailable(error) => write!(f, "the attempt store is unavailable: {error}"),
+        }
+    }
+}
+
+impl StdError for StoreError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match self {
+            Self::Unavailable(error) => Some(&**error),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use super::*;
+    use crate::testing::MockIssuer;
+    use crate::{HookSecret, InteractionHookLayer};
+
+    const NOW: u64 = 1_764_422_400;
+
+    fn secret() -> HookSecret {
+        HookSecret::from_bytes(b"an example hook secret, 32 bytes").unwrap()
+    }
+
+    fn at(seconds: u64) -> impl Fn() -> SystemTime + Clone + Send + Sync + 'static {
+        move || UNIX_EPOCH + Duration::from_secs(seconds)
+    }
+
+    fn layer_at(now: u64) -> InteractionHookLayer {
+        InteractionHookLayer::new(secret())
+            .issuer(MockIssuer::TENANT)
+            .audience(MockIssuer::HOOK_URL)
+            .clock(at(now))
+    }
+
+    fn issuer() -> MockIssuer {
+        MockIssuer::new(secret()).clock(at(NOW))
+    }
+
+    /// Records what it was asked, and counts like a store.
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<(String, u64, u64)>>);
+
+    impl AttemptStore for Recorder {
+        fn reserve<'a>(&'a self, key: &'a str, now: u64, expires_at: u64) -> ReserveFuture<'a> {
+            let mut calls = self.0.lock().unwrap();
+            calls.push((key.to_owned(), now, expires_at));
+            let count = calls.iter().filter(|(k, ..)| k == key).count() as u64;
+            Box::pin(std::future::ready(Ok(count)))
+        }
+    }
+
+    struct Down;
+
+    impl AttemptStore for Down {
+        fn reserve<'a>(&'a self, _: &'a str, _: u64, _: u64) -> ReserveFuture<'a> {
+            Box::pin(std::future::ready(Err(StoreError::unavailable(
+                "connection refused",
+            ))))
+        }
+    }
+
+    #[tokio::test]
+    async fn counts_to_the_limit_then_refuses() {
+        let limiter = AttemptLimiter::new("code", 3, Arc::new(MemoryStore::default()));
+        let session: HookSession = layer_at(NOW)
+            .verify_token(&issuer().session().token())
+            .unwrap();
+        for (number, remaining) in [(1, 2), (2, 1), (3, 0)] {
+            assert_eq!(
+                limiter.attempt(&session).await.unwrap(),
+                Attempt { number, remaining }
+            );
+        }
+        for _ in 0..3 {
+            assert!(matches!(
+                limiter.attempt(&session).await,
+                Err(AttemptError::Exhausted { limit: 3 })
+            ));
+        }
+        let zero = AttemptLimiter::new("never", 0, Arc::new(MemoryStore::default()));
+        assert!(matches!(
+            zero.attempt(&session).await,
+            Err(AttemptError::Exhausted { limit: 0 })
+        ));
+    }
+
+    #[tokio::test]
+    async fn sessions_and_limiters_count_apart() {
+        let store: Arc<dyn AttemptStore> = Arc::new(MemoryStore::default());
+        let codes = AttemptLimiter::new("code", 1, Arc::clone(&store));
+        let resends = AttemptLimiter::new("resend", 1, store);
+        let mock = issuer();
+        let layer = layer_at(NOW);
+        let one: HookSession = layer.verify_token(&mock.session().token()).unwrap();
+        let two: HookSession = layer.verify_token(&mock.session().token()).unwrap();
+        assert!(codes.attempt(&one).await.is_ok());
+        assert!(codes.attempt(&two).await.is_ok());
+        assert!(resends.attempt(&one).await.is_ok());
+        assert!(codes.attempt(&one).await.is_err());
+        assert!(resends.attempt(&one).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn the_same_state_at_another_tenant_counts_apart() {
+        let open = InteractionHookLayer::new(secret()).clock(at(NOW));
+        let mock = issuer();
+        let here: HookSession = open
+            .verify_token(&mock.session().state("s").token())
+            .unwrap();
+        let there: HookSession = open
+            .verify_token(
+                &mock
+                    .session()
+                    .state("s")
+                    .issuer("https://other.vii.au01.mattr.global")
+                    .token(),
+            )
+            .unwrap();
+        let limiter = AttemptLimiter::new("code", 1, Arc::new(MemoryStore::default()));
+        assert!(limiter.attempt(&here).await.is_ok());
+        assert!(limiter.attempt(&there).await.is_ok());
+    }
+
+    #[test]
+    fn keys_cannot_collide() {
+        assert_ne!(key("a", "b:c", "d"), key("a", "b", "c:d"));
+        assert_ne!(key("a:1", "b", "c"), key("a", "1:b", "c"));
+        assert_eq!(
+            key("code", "https://t.example", "xyz"),
+            "4:code:17:https://t.example:xyz"
+        );
+    }
+
+    /// The store is asked to keep the count until the token stops being
+    /// accepted, by the layer's clock, and is given that clock's time.
+    #[tokio::test]
+    async fn counts_live_as_long_as_the_session() {
+        let store = Arc::new(Recorder::default());
+        let limiter = AttemptLimiter::new("code", 5, store.clone());
+        let token = issuer().session().set("exp", NOW + 100).token();
+        let session: HookSession = layer_at(NOW + 7).verify_token(&token).unwrap();
+        limiter.attempt(&session).await.unwrap();
+        let no_exp = issuer().session().remove("exp").token();
+        let layer = layer_at(NOW).max_age(Duration::from_secs(300));
+        let session: HookSession = layer.verify_token(&no_exp).unwrap();
+        limiter.attempt(&session).await.unwrap();
+        let calls = store.0.lock().unwrap();
+        assert_eq!((calls[0].1, calls[0].2), (NOW + 7, NOW + 100 + 30));
+        assert_eq!((calls[1].1, calls[1].2), (NOW, NOW + 300 + 30 + 1));
+    }
+
+    /// A session already over by the layer's clock (the handler ran long
+    /// after verification) gets no attempt, and the store is not asked.
+    #[tokio::test]
+    async fn a_session_past_its_end_gets_no_attempt() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let now = Arc::new(AtomicU64::new(NOW));
+        let read = Arc::clone(&now);
+        let layer = layer_at(NOW)
+            .clock(move || UNIX_EPOCH + Duration::from_secs(read.load(Ordering::SeqCst)));
+        let store = Arc::new(Recorder::default());
+        let limiter = AttemptLimiter::new("code", 5, store.clone());
+        let token = issuer().session().set("exp", NOW + 100).token();
+        let session: HookSession = layer.verify_token(&token).unwrap();
+        now.store(NOW + 129, Ordering::SeqCst);
+        assert!(limiter.attempt(&session).await.is_ok());
+        now.store(NOW + 130, Ordering::SeqCst);
+        assert!(matches!(
+            limiter.attempt(&session).await,
+            Err(AttemptError::SessionOver)
+        ));
+        assert_eq!(store.0.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_refuses() {
+        let limiter = AttemptLimiter::new("code", 3, Arc::new(Down));
+        let session: HookSession = layer_at(NOW)
+            .verify_token(&issuer().session().token())
+            .unwrap();
+        let error = limiter.attempt(&session).await.unwrap_err();
+        assert!(matches!(
+            error,
+            AttemptError::Store(StoreError::Unavailable(_))
+        ));
+        assert_eq!(
+            error.to_string(),
+            "no attempt could be reserved: the attempt store is unavailable: connection refused"
+        );
+        assert!(error.source().is_some());
+    }
+
+    /// 64 concurrent attempts on a multi-thread runtime: exactly `limit`
+    /// get through.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_attempts_never_exceed_the_limit() {
+        let limiter = AttemptLimiter::new("code", 3, Arc::new(MemoryStore::default()));
+        let session: HookSession = layer_at(NOW)
+            .verify_token(&issuer().session().token())
+            .unwrap();
+        let barrier = Arc::new(tokio::sync::Barrier::new(64));
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (limiter, session, barrier) =
+                    (limiter.clone(), session.clone(), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    limiter.attempt(&session).await
+                })
+            })
+            .collect();
+        let mut granted = Vec::new();
+        let mut exhausted = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(attempt) => granted.push(attempt.number),
+                Err(AttemptError::Exhausted { limit: 3 }) => exhausted += 1,
+                Err(other) => panic!("{other}"),
+            }
+        }
+        granted.sort_unstable();
+        assert_eq!(granted, [1, 2, 3]);
+        assert_eq!(exhausted, 61);
+    }
+
+    /// The future holds neither the session nor its claims, so it is
+    /// `Send` whatever the claims type (this compiles for every `C`).
+    #[test]
+    fn the_future_is_send_for_any_claims() {
+        fn assert_send<T: Send>(_: T) {}
+        fn check<C>(limiter: &AttemptLimiter, session: &HookSession<C>) {
+            assert_send(limiter.attempt(session));
+        }
+        let limiter = AttemptLimiter::new("code", 1, Arc::new(MemoryStore::default()));
+        let session: HookSession = layer_at(NOW)
+            .verify_token(&issuer().session().token())
+            .unwrap();
+        check(&limiter, &session);
+    }
+}

@@ -1,0 +1,272 @@
+//! `RedisStore` against a real `redis-server`, started by each test on a
+//! free loopback port (skipped, loudly, when redis-server is not installed;
+//! `HOOK_REQUIRE_REDIS=1` makes that a failure).
+
+#![cfg(all(feature = "redis", feature = "test-util"))]
+
+use std::net::{Ipv4Addr, TcpListener};
+use std::sync::Arc;
+use std::time::{Duration, Instant, UNIX_EPOCH};
+
+use hook_layer::attempts::{AttemptError, AttemptLimiter, AttemptStore, RedisStore, StoreError};
+use hook_layer::testing::{MockIssuer, RedisServer};
+use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
+
+const NOW: u64 = 1_764_422_400;
+
+fn secret() -> HookSecret {
+    HookSecret::from_bytes(b"redis store tests use this key 32").unwrap()
+}
+
+fn issuer() -> MockIssuer {
+    MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+}
+
+/// A layer whose clock stands still at `NOW`: tokens live until
+/// `NOW + 1200`, accepted until `NOW + 1230`.
+fn layer() -> InteractionHookLayer {
+    InteractionHookLayer::new(secret())
+        .issuer(MockIssuer::TENANT)
+        .audience(MockIssuer::HOOK_URL)
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+}
+
+fn session() -> HookSession {
+    layer().verify_token(&issuer().session().token()).unwrap()
+}
+
+async fn raw(server: &RedisServer) -> redis::aio::MultiplexedConnection {
+    redis::Client::open(server.url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+async fn keys(server: &RedisServer) -> Vec<String> {
+    redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut raw(server).await)
+        .await
+        .unwrap()
+}
+
+fn closed_port() -> u16 {
+    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// 64 concurrent attempts, from one store and from four stores (four
+/// replicas), on a multi-thread runtime: exactly `limit` get through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_attempts_never_exceed_the_limit() {
+    let Some(server) = RedisServer::start_or_skip("redis_store::concurrent_attempts") else {
+        return;
+    };
+    let mut replicas = Vec::new();
+    for _ in 0..4 {
+        let store = RedisStore::connect(&server.url()).await.unwrap();
+        replicas.push(AttemptLimiter::new("code", 3, Arc::new(store)));
+    }
+    for (round, limiters) in [&replicas[..1], &replicas[..]].into_iter().enumerate() {
+        let token = issuer().session().state(format!("round-{round}")).token();
+        let session: HookSession = layer().verify_token(&token).unwrap();
+        let barrier = Arc::new(tokio::sync::Barrier::new(64));
+        let tasks: Vec<_> = (0..64)
+            .map(|i| {
+                let limiter = limiters[i % limiters.len()].clone();
+                let (session, barrier) = (session.clone(), Arc::clone(&barrier));
+                tokio::spawn(async move {
+                    barrier.wait().await;
+                    limiter.attempt(&session).await
+                })
+            })
+            .collect();
+        let mut granted = Vec::new();
+        let mut exhausted = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(attempt) => granted.push(attempt.number),
+                Err(AttemptError::Exhausted { limit: 3 }) => exhausted += 1,
+                Err(other) => panic!("{other}"),
+            }
+        }
+        granted.sort_unstable();
+        assert_eq!(granted, [1, 2, 3]);
+        assert_eq!(exhausted, 61);
+    }
+}
+
+/// The key lives at least as long as the session (`exp` + leeway, by the
+/// layer's clock), and keeps that expiry as attempts go on.
+#[tokio::test]
+async fn the_key_lives_as_long_as_the_session() {
+    let Some(server) = RedisServer::start_or_skip("redis_store::ttl") else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let limiter = AttemptLimiter::new("code", 5, Arc::new(store));
+    let session = session();
+    limiter.attempt(&session).await.unwrap();
+    let keys = keys(&server).await;
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].starts_with(RedisStore::DEFAULT_PREFIX), "{keys:?}");
+    assert!(keys[0].ends_with(session.state()), "{keys:?}");
+    let ends_at = 1200 + 30; // seconds from NOW
+    let ttl: i64 = redis::cmd("TTL")
+        .arg(&keys[0])
+        .query_async(&mut raw(&server).await)
+        .await
+        .unwrap();
+    assert!((ends_at - 1..=ends_at).contains(&ttl), "TTL {ttl}");
+    let pttl: i64 = redis::cmd("PTTL")
+        .arg(&keys[0])
+        .query_async(&mut raw(&server).await)
+        .await
+        .unwrap();
+    assert!(
+        pttl > (ends_at - 2) * 1000 && pttl <= ends_at * 1000,
+        "PTTL {pttl}"
+    );
+    assert_eq!(limiter.attempt(&session).await.unwrap().number, 2);
+}
+
+/// A restart of the hook (a new store and limiter) keeps the count.
+#[tokio::test]
+async fn counts_survive_a_restart_of_the_hook() {
+    let Some(server) = RedisServer::start_or_skip("redis_store::restart") else {
+        return;
+    };
+    let session = session();
+    for expected in 1..=3 {
+        let store = RedisStore::connect(&server.url()).await.unwrap();
+        let limiter = AttemptLimiter::new("code", 3, Arc::new(store));
+        assert_eq!(limiter.attempt(&session).await.unwrap().number, expected);
+    }
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let limiter = AttemptLimiter::new("code", 3, Arc::new(store));
+    assert!(matches!(
+        limiter.attempt(&session).await,
+        Err(AttemptError::Exhausted { limit: 3 })
+    ));
+}
+
+#[tokio::test]
+async fn the_prefix_is_configurable() {
+    let Some(server) = RedisServer::start_or_skip("redis_store::prefix") else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url())
+        .await
+        .unwrap()
+        .prefix("hook-a:");
+    assert_eq!(store.reserve("k", NOW, NOW + 60).await.unwrap(), 1);
+    assert_eq!(store.reserve("k", NOW, NOW + 60).await.unwrap(), 2);
+    assert_eq!(keys(&server).await, ["hook-a:k"]);
+}
+
+/// Nothing listening: `connect` fails at once, with a message that names
+/// neither the URL nor its password.
+#[tokio::test]
+async fn an_unreachable_server_fails_fast_at_startup() {
+    let url = format!("redis://:hunter2-password@127.0.0.1:{}/", closed_port());
+    let started = Instant::now();
+    let error = RedisStore::connect(&url).await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    let message = format!("{error} {error:?}");
+    eprintln!("unreachable: {:?}: {message}", started.elapsed());
+    assert!(!message.contains("hunter2"), "{message}");
+    assert!(!message.contains("127.0.0.1"), "{message}");
+    assert!(matches!(
+        error,
+        StoreError::Unavailable(_) | StoreError::Timeout { .. }
+    ));
+    let bad = RedisStore::connect("redis://:hunter2@[not-a-host")
+        .await
+        .unwrap_err();
+    assert!(!format!("{bad} {bad:?}").contains("hunter2"), "{bad}");
+}
+
+#[tokio::test]
+async fn a_wrong_password_fails_at_startup_without_printing_it() {
+    let Some(server) = RedisServer::start_or_skip_with(
+        "redis_store::password",
+        &["--requirepass", "right-password"],
+    ) else {
+        return;
+    };
+    let wrong = format!("redis://:wrong-password@127.0.0.1:{}/", server.port());
+    let error = RedisStore::connect(&wrong).await.unwrap_err();
+    let message = format!("{error} {error:?}");
+    eprintln!("wrong password: {message}");
+    assert!(!message.contains("wrong-password"), "{message}");
+    let right = format!("redis://:right-password@127.0.0.1:{}/", server.port());
+    let store = RedisStore::connect(&right).await.unwrap();
+    assert_eq!(store.reserve("k", NOW, NOW + 60).await.unwrap(), 1);
+    assert!(!format!("{store:?}").contains("right-password"));
+}
+
+/// Redis goes away after startup: attempts are refused with a store error
+/// within seconds, never granted and never left hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outage_refuses_attempts_quickly() {
+    let Some(server) = RedisServer::start_or_skip("redis_store::outage") else {
+        return;
+    };
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    let limiter = AttemptLimiter::new("code", 3, Arc::new(store));
+    let session = session();
+    assert!(limiter.attempt(&session).await.is_ok());
+    drop(server);
+    for _ in 0..3 {
+        let started = Instant::now();
+        let result = limiter.attempt(&session).await;
+        let elapsed = started.elapsed();
+        eprintln!("outage: {elapsed:?}: {}", result.as_ref().unwrap_err());
+        assert!(matches!(result, Err(AttemptError::Store(_))), "{result:?}");
+        assert!(elapsed <= Duration::from_millis(2500), "{elapsed:?}");
+    }
+}
+
+/// A server that accepts connections but never answers: `connect` gives up
+/// within its timeout, and so does an attempt on a store that was built
+/// without connecting first.
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            held.push(stream);
+        }
+    });
+    let url = format!("redis://127.0.0.1:{port}/");
+    let started = Instant::now();
+    let error = RedisStore::connect(&url).await.unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!("silent server, connect: {elapsed:?}: {error}");
+    assert!(elapsed < Duration::from_millis(2500), "{elapsed:?}");
+
+    let client = redis::Client::open(url).unwrap();
+    let lazy =
+        redis::aio::ConnectionManager::new_lazy_with_config(client, RedisStore::manager_config())
+            .unwrap();
+    let store = RedisStore::new(lazy).timeout(Duration::from_millis(300));
+    let started = Instant::now();
+    let error = store.reserve("k", NOW, NOW + 60).await.unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!("silent server, attempt: {elapsed:?}: {error}");
+    assert!(
+        matches!(error, StoreError::Timeout { after } if after == Duration::from_millis(300)),
+        "{error}"
+    );
+    assert!(elapsed < Duration::from_secs(1), "{elapsed:?}");
+}
