@@ -2,15 +2,15 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use clap::Parser;
+use hook_layer::attempts::{AttemptStore, MemoryStore, RedisStore};
 use hook_layer::{HookSecret, MIN_SECRET_LEN, SecretError};
 use url::Url;
 use zeroize::Zeroizing;
-
-use crate::keys::JourneyKeys;
 
 /// An interaction hook for MATTR VII: terms of service, extra details and
 /// a one-time code, then back to the issuance.
@@ -41,6 +41,13 @@ pub struct Args {
     #[arg(long, env = "HOOK_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
 
+    /// Keep attempt counts (wrong codes, codes sent) in Redis, e.g.
+    /// redis://127.0.0.1:6379/, so that every replica of the hook shares
+    /// them and they survive restarts. Without it they are kept in memory,
+    /// per process.
+    #[arg(long = "redis-url", env = "HOOK_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
     /// Also serve the simulated MATTR VII (and show one-time codes on
     /// screen) when HOOK_SECRET is set. Always on without it.
     #[arg(long)]
@@ -53,12 +60,14 @@ pub struct Args {
 }
 
 /// Everything the app needs, validated.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
-    /// Verifies incoming tokens and signs responses.
+    /// Verifies incoming tokens, signs responses and seals journey state.
     pub secret: HookSecret,
-    /// Keys for the example's own signed data, derived from the secret.
-    pub keys: JourneyKeys,
+    /// Where attempt counts live: memory by default, Redis when configured.
+    pub attempts: Arc<dyn AttemptStore>,
+    /// `"memory"` or `"redis"`, for logs.
+    pub attempts_kind: &'static str,
     /// The tenant URL (`iss`).
     pub issuer: String,
     /// This hook's URL; its path is where the journey is mounted.
@@ -87,7 +96,8 @@ impl Config {
         let issuer = parse_issuer(issuer.trim())?;
         Ok(Self {
             secret: hook_secret,
-            keys: JourneyKeys::derive(secret),
+            attempts: Arc::new(MemoryStore::default()),
+            attempts_kind: "memory",
             issuer,
             hook_url,
             audience,
@@ -158,6 +168,26 @@ impl Config {
             .as_deref()
             .ok_or_else(|| ConfigError::new("HOOK_URL", "required with HOOK_SECRET"))?;
         Self::new(&secret, issuer, hook_url, args.dev_issuer)
+    }
+
+    /// Keeps attempt counts in `store` instead of this process's memory.
+    pub fn with_attempt_store(mut self, store: Arc<dyn AttemptStore>, kind: &'static str) -> Self {
+        self.attempts = store;
+        self.attempts_kind = kind;
+        self
+    }
+
+    /// Connects to the Redis of `--redis-url`, if set, and keeps attempt
+    /// counts there. A Redis that cannot be reached is a configuration
+    /// error: the hook must not start with limits it cannot keep.
+    pub async fn connect_store(self, args: &Args) -> Result<Self, ConfigError> {
+        let Some(url) = &args.redis_url else {
+            return Ok(self);
+        };
+        let store = RedisStore::connect(url).await.map_err(|error| {
+            ConfigError::new("HOOK_REDIS_URL", format!("cannot use Redis: {error}"))
+        })?;
+        Ok(self.with_attempt_store(Arc::new(store), "redis"))
     }
 
     /// Where the browser reaches this server, e.g. `http://127.0.0.1:3000`.
@@ -238,6 +268,20 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
         return Err(invalid("the tenant URL has no path, query or fragment"));
     }
     Ok(raw.to_owned())
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("secret", &self.secret)
+            .field("attempts", &self.attempts_kind)
+            .field("issuer", &self.issuer)
+            .field("hook_url", &self.hook_url)
+            .field("audience", &self.audience)
+            .field("dev_issuer", &self.dev_issuer)
+            .field("load_test_routes", &self.load_test_routes)
+            .finish()
+    }
 }
 
 /// A setting that cannot be used, and why.

@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, routing::post};
+use hook_layer::attempts::{AttemptError, AttemptLimiter};
 use hook_layer::{
     CompletionError, HookRedirect, HookSession, InteractionHookLayer, SESSION_TOKEN_PARAM,
 };
@@ -20,8 +20,7 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::details::{DetailsErrors, DetailsForm, today};
-use crate::keys::JourneyKeys;
-use crate::otp::{self, Attempts, MAX_FAILED_CODES};
+use crate::otp::{self, MAX_CODES_SENT, MAX_FAILED_CODES};
 use crate::pages::{self, claims_list, escape, html, layout};
 use crate::progress::{Details, Progress};
 
@@ -49,14 +48,17 @@ struct Paths {
     terms: String,
     details: String,
     verify: String,
+    resend: String,
 }
 
 #[derive(Clone)]
 struct Journey {
-    keys: JourneyKeys,
     paths: Arc<Paths>,
     show_code: bool,
-    attempts: Arc<Attempts>,
+    /// Wrong one-time codes per session.
+    checks: AttemptLimiter,
+    /// One-time codes sent per session.
+    sends: AttemptLimiter,
 }
 
 /// The journey's routes, behind the interaction hook layer.
@@ -69,6 +71,7 @@ pub fn router(config: &Config) -> Router {
         terms: format!("{base}/terms"),
         details: format!("{base}/details"),
         verify: format!("{base}/verify"),
+        resend: format!("{base}/resend"),
     };
     let mut layer = InteractionHookLayer::new(config.secret.clone())
         .issuer(config.issuer.clone())
@@ -85,6 +88,7 @@ pub fn router(config: &Config) -> Router {
         .route(&paths.terms, get(terms).post(decide_terms))
         .route(&paths.details, post(submit_details))
         .route(&paths.verify, post(verify_code))
+        .route(&paths.resend, post(resend_code))
         // `route_layer`: only matched routes are guarded, so an unknown path is
         // a 404, not a refused token.
         .route_layer(layer);
@@ -93,10 +97,10 @@ pub fn router(config: &Config) -> Router {
         router = router.route(LOAD_TEST_WELCOME, get(unguarded_welcome));
     }
     router.with_state(Journey {
-        keys: config.keys.clone(),
         paths: Arc::new(paths),
         show_code: config.dev_issuer,
-        attempts: Arc::default(),
+        checks: AttemptLimiter::new("code-check", MAX_FAILED_CODES, Arc::clone(&config.attempts)),
+        sends: AttemptLimiter::new("code-send", MAX_CODES_SENT, Arc::clone(&config.attempts)),
     })
 }
 
@@ -192,8 +196,10 @@ async fn decide_terms(
 ) -> Response {
     match form.decision.as_str() {
         "accept" => {
-            let mut progress = Progress::start(session.state());
-            progress.terms_accepted = true;
+            let progress = Progress {
+                terms_accepted: true,
+                ..Progress::default()
+            };
             let (form, errors) = (DetailsForm::default(), DetailsErrors::default());
             details_page(&journey, &session, &progress, &form, &errors)
         }
@@ -217,6 +223,9 @@ fn details_page(
     form: &DetailsForm,
     errors: &DetailsErrors,
 ) -> Response {
+    let Some(sealed) = seal(session, progress) else {
+        return could_not_continue();
+    };
     let invalid = errors.preferred_name.is_some() || errors.date_of_birth.is_some();
     let mut main = String::from("<h1>A few details</h1>");
     if invalid {
@@ -251,7 +260,7 @@ fn details_page(
 <div class="actions"><button type="submit">Continue</button></div>
 </form>"#,
         action = action(&journey.paths.details, session),
-        progress = escape(&progress.seal(&journey.keys)),
+        progress = escape(&sealed),
         name = field(
             "preferred_name",
             "Preferred name",
@@ -321,23 +330,31 @@ async fn submit_details(
     session: Session,
     Form(form): Form<DetailsForm>,
 ) -> Response {
-    let Some(mut progress) =
-        open_progress(&journey, &session, &form.progress).filter(|p| p.terms_accepted)
+    let Some(mut progress) = open_progress(&session, &form.progress).filter(|p| p.terms_accepted)
     else {
         return start_again();
     };
     match form.validate(today()) {
         Ok(details) => {
             progress.details = Some(details);
-            code_page(&journey, &session, &progress, None)
+            send_code(&journey, &session, progress, CodeSend::First).await
         }
         Err(errors) => details_page(&journey, &session, &progress, &form, &errors),
     }
 }
 
-/// The progress sealed in a form, if it is genuine and this session's.
-fn open_progress(journey: &Journey, session: &Session, sealed: &str) -> Option<Progress> {
-    Progress::open(sealed, &journey.keys, session.state())
+/// The progress sealed in a form, if it is genuine, unexpired and this
+/// session's.
+fn open_progress(session: &Session, sealed: &str) -> Option<Progress> {
+    session.open(sealed).ok()
+}
+
+/// The progress sealed for the next page's form.
+fn seal(session: &Session, progress: &Progress) -> Option<String> {
+    session
+        .seal(progress)
+        .inspect_err(|error| tracing::error!(%error, "could not seal the journey's progress"))
+        .ok()
 }
 
 fn start_again() -> Response {
@@ -348,25 +365,99 @@ fn start_again() -> Response {
     )
 }
 
-fn code_page(
+fn could_not_continue() -> Response {
+    pages::error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "We could not continue",
+        "Something went wrong on our side. Please try again.",
+    )
+}
+
+/// The attempt store (Redis, or memory) could not count: nothing is sent
+/// or checked without a count.
+fn store_unavailable(error: &AttemptError) -> Response {
+    tracing::error!(%error, "attempt store unavailable; no code sent or checked");
+    pages::error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again in a moment",
+        "We cannot handle one-time codes right now. Nothing was checked; try again in a minute.",
+    )
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CodeSend {
+    First,
+    Again,
+}
+
+/// Sends a new code, if the session may have another, and shows the code
+/// page.
+async fn send_code(
     journey: &Journey,
     session: &Session,
-    progress: &Progress,
-    error: Option<String>,
+    mut progress: Progress,
+    send: CodeSend,
 ) -> Response {
-    let code = otp::code(&journey.keys, session.token());
-    let delivery = if journey.show_code {
-        format!(
-            r#"<div class="notice dev" role="status">Dev mode: your code is <strong id="dev-code">{code}</strong>. A real hook sends it by SMS or email.</div>"#
-        )
-    } else {
-        // Once per session's first visit here, not again on a wrong code.
-        if error.is_none() {
-            send_code(session);
+    match journey.sends.attempt(session).await {
+        Ok(_) => {}
+        Err(AttemptError::Exhausted { limit }) => {
+            let error = format!(
+                "You have been sent {limit} codes, the most for one session. Enter the last one you received."
+            );
+            return code_page(journey, session, &progress, Note::Error(error));
         }
-        r#"<p class="lead">Enter the 6-digit code sent to the email address on your account.</p>
+        Err(error) => return store_unavailable(&error),
+    }
+    let code = match otp::new_code() {
+        Ok(code) => code,
+        Err(error) => {
+            tracing::error!(%error, "no randomness for a one-time code");
+            return could_not_continue();
+        }
+    };
+    if !journey.show_code {
+        deliver_code(session);
+    }
+    progress.code = Some(code);
+    let note = match send {
+        CodeSend::First => Note::None,
+        CodeSend::Again => Note::Notice("A new code is on its way.".to_owned()),
+    };
+    code_page(journey, session, &progress, note)
+}
+
+/// A message on the code page.
+enum Note {
+    None,
+    /// News, e.g. that a new code was sent.
+    Notice(String),
+    /// What went wrong with the last submission.
+    Error(String),
+}
+
+fn code_page(journey: &Journey, session: &Session, progress: &Progress, note: Note) -> Response {
+    let Some(sealed) = seal(session, progress) else {
+        return could_not_continue();
+    };
+    let delivery = match (&progress.code, journey.show_code) {
+        (Some(code), true) => format!(
+            r#"<div class="notice dev" role="status">Dev mode: your code is <strong id="dev-code">{}</strong>. A real hook sends it by SMS or email.</div>"#,
+            escape(code)
+        ),
+        _ => r#"<p class="lead">Enter the 6-digit code sent to the email address on your account.</p>
 <div class="notice dev" role="status">This example server has no way to send codes: run it with <code>--dev-issuer</code> to see them on this page.</div>"#
-            .to_owned()
+            .to_owned(),
+    };
+    let notice = match &note {
+        Note::Notice(message) => format!(
+            r#"<div class="notice ok" role="status">{}</div>"#,
+            escape(message)
+        ),
+        _ => String::new(),
+    };
+    let error = match note {
+        Note::Error(message) => Some(message),
+        _ => None,
     };
     let (class, error_html, invalid) = match &error {
         Some(message) => (
@@ -381,14 +472,19 @@ fn code_page(
     };
     let main = format!(
         r#"<h1>Enter your one-time code</h1>
-{delivery}
+{notice}{delivery}
 <form method="post" action="{action}" novalidate>
 <input type="hidden" name="progress" value="{progress}">
 <div class="{class}"><label for="code">One-time code</label>{error_html}<input type="text" id="code" name="code" class="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required{invalid}></div>
 <div class="actions"><button type="submit">Verify and finish</button></div>
+</form>
+<form method="post" action="{resend}">
+<input type="hidden" name="progress" value="{progress}">
+<div class="actions"><button type="submit" class="secondary">Send a new code</button></div>
 </form>"#,
         action = action(&journey.paths.verify, session),
-        progress = escape(&progress.seal(&journey.keys)),
+        resend = action(&journey.paths.resend, session),
+        progress = escape(&sealed),
     );
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -405,7 +501,7 @@ fn code_page(
 
 /// Where a real hook would hand the code to an SMS or email service. This
 /// example has none configured; it says so, without the code itself.
-fn send_code(session: &Session) {
+fn deliver_code(session: &Session) {
     let to = session
         .claims()
         .email
@@ -433,35 +529,63 @@ struct CodeForm {
     code: String,
 }
 
+/// Reserves an attempt, then checks the code: however many requests arrive
+/// at once, on however many replicas, no more than `MAX_FAILED_CODES` codes
+/// are ever checked for a session.
 async fn verify_code(
     State(journey): State<Journey>,
     session: Session,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let progress = open_progress(&journey, &session, &form.progress);
-    let Some((progress, details)) = progress.and_then(|p| p.details.clone().map(|d| (p, d))) else {
+    let progress = open_progress(&session, &form.progress);
+    let Some((progress, details, expected)) = progress.and_then(|p| {
+        let details = p.details.clone()?;
+        let code = p.code.clone()?;
+        Some((p, details, code))
+    }) else {
         return start_again();
     };
-    let too_many = || format!("The one-time code was entered incorrectly {MAX_FAILED_CODES} times");
-    // Once the limit is reached, no code is checked again in this session.
-    if journey.attempts.failures(session.state()) >= MAX_FAILED_CODES {
-        return finish(session.fail(too_many()).redirect());
+    if otp::normalize(&form.code).is_empty() {
+        // Not an attempt: nothing was entered.
+        let error = "Enter the 6-digit code.".to_owned();
+        return code_page(&journey, &session, &progress, Note::Error(error));
     }
-    if otp::matches(&otp::code(&journey.keys, session.token()), &form.code) {
+    let too_many =
+        || format!("The one-time code was entered incorrectly {MAX_FAILED_CODES} times.");
+    let attempt = match journey.checks.attempt(&session).await {
+        Ok(attempt) => attempt,
+        Err(AttemptError::Exhausted { .. }) => return finish(session.fail(too_many()).redirect()),
+        Err(error) => return store_unavailable(&error),
+    };
+    if otp::matches(&expected, &form.code) {
         return finish(complete_with(&session, details));
     }
-    let now = unix_now();
-    let session_ends = session.expires_at().map_or(now + 1200, unix);
-    let failures = journey
-        .attempts
-        .record_failure(session.state(), session_ends, now);
-    if failures >= MAX_FAILED_CODES {
+    if attempt.remaining == 0 {
         return finish(session.fail(too_many()).redirect());
     }
-    let left = MAX_FAILED_CODES - failures;
+    let left = attempt.remaining;
     let plural = if left == 1 { "" } else { "s" };
     let error = format!("That code is not right. {left} attempt{plural} left.");
-    code_page(&journey, &session, &progress, Some(error))
+    code_page(&journey, &session, &progress, Note::Error(error))
+}
+
+#[derive(Deserialize)]
+struct ResendForm {
+    #[serde(default)]
+    progress: String,
+}
+
+async fn resend_code(
+    State(journey): State<Journey>,
+    session: Session,
+    Form(form): Form<ResendForm>,
+) -> Response {
+    match open_progress(&session, &form.progress) {
+        Some(progress) if progress.details.is_some() => {
+            send_code(&journey, &session, progress, CodeSend::Again).await
+        }
+        _ => start_again(),
+    }
 }
 
 /// The successful end: the collected details go back to MATTR VII, and the
@@ -493,15 +617,6 @@ fn finish(redirect: Result<HookRedirect, CompletionError>) -> Response {
             )
         }
     }
-}
-
-fn unix(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
-}
-
-fn unix_now() -> u64 {
-    unix(SystemTime::now())
 }
 
 #[cfg(test)]

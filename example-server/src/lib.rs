@@ -12,7 +12,6 @@ pub mod config;
 pub mod details;
 mod dev_issuer;
 mod journey;
-pub mod keys;
 pub mod otp;
 pub mod pages;
 pub mod progress;

@@ -35,6 +35,10 @@ async fn main() -> ExitCode {
         }
     };
     let config = match Config::from_args(&args, local) {
+        Ok(config) => config.connect_store(&args).await,
+        Err(error) => Err(error),
+    };
+    let config = match config {
         Ok(config) => config,
         Err(error) => {
             eprintln!("configuration error: {error}");
@@ -42,7 +46,12 @@ async fn main() -> ExitCode {
         }
     };
 
-    tracing::info!(issuer = config.issuer, hook_url = %config.hook_url, "interaction hook listening on {local}");
+    tracing::info!(
+        issuer = config.issuer,
+        hook_url = %config.hook_url,
+        attempts = config.attempts_kind,
+        "interaction hook listening on {local}"
+    );
     if args.secret.is_some() && config.dev_issuer {
         tracing::warn!(
             "--dev-issuer with a real HOOK_SECRET: the simulated MATTR VII mints tokens with the real \

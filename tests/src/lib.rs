@@ -2,8 +2,10 @@
 //! socket, and small readers for the pages it serves.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use example_server::Config;
+use hook_layer::attempts::AttemptStore;
 use hook_layer::testing::MockIssuer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -38,12 +40,30 @@ impl TestServer {
     /// Starts the server with [`SECRET`] and the hook URL's path `hook_path`
     /// (`""` for a hook URL without a path, mounted at the root).
     pub async fn start_at(hook_path: &str, dev_issuer: bool) -> Self {
+        Self::start_configured(hook_path, dev_issuer, |config| config).await
+    }
+
+    /// Starts the server in dev mode with attempt counts in `store`, e.g.
+    /// a `RedisStore`.
+    pub async fn start_with_store(store: Arc<dyn AttemptStore>) -> Self {
+        Self::start_configured("/interaction", true, |config| {
+            config.with_attempt_store(store, "test")
+        })
+        .await
+    }
+
+    async fn start_configured(
+        hook_path: &str,
+        dev_issuer: bool,
+        change: impl FnOnce(Config) -> Config,
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let local: SocketAddr = listener.local_addr().expect("local address");
         let base = format!("http://{local}");
         let config = Config::new(SECRET, &base, &format!("{base}{hook_path}"), dev_issuer)
+            .map(change)
             .expect("test config");
         let (stop, stopped) = oneshot::channel::<()>();
         let served = config.clone();
@@ -137,6 +157,78 @@ pub fn form_action(html: &str) -> Option<String> {
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')?;
     Some(html[start..start + end].replace("&amp;", "&"))
+}
+
+/// The actions of every `post` form on a page, in order.
+pub fn form_actions(html: &str) -> Vec<String> {
+    let marker = r#"<form method="post" action=""#;
+    html.match_indices(marker)
+        .filter_map(|(at, _)| form_action(&html[at..]))
+        .collect()
+}
+
+/// What came back from a burst of code submissions.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CodeTally {
+    /// "That code is not right" pages.
+    pub try_again: usize,
+    /// Redirects back to MATTR VII that fail the issuance.
+    pub failed: usize,
+    /// Redirects that complete it.
+    pub completed: usize,
+    /// Anything else (an error page, say).
+    pub other: usize,
+}
+
+/// Posts `code` `count` times at once to the code form on `page` (all
+/// requests in flight together) and tallies the answers, reading each
+/// redirect as MATTR VII would.
+pub async fn fire_codes(server: &TestServer, page: &str, code: &str, count: usize) -> CodeTally {
+    fire_codes_at(&[&server.base], &server.issuer(), page, code, count).await
+}
+
+/// As [`fire_codes`], alternating the requests over several servers (the
+/// replicas of one hook) at `bases`.
+pub async fn fire_codes_at(
+    bases: &[&str],
+    issuer: &MockIssuer,
+    page: &str,
+    code: &str,
+    count: usize,
+) -> CodeTally {
+    let action = form_action(page).expect("the code form");
+    let progress = input_value(page, "progress")
+        .expect("sealed progress")
+        .to_owned();
+    let http = client();
+    let requests = (0..count).map(|i| {
+        let request = http
+            .post(format!("{}{action}", bases[i % bases.len()]))
+            .form(&[("progress", progress.as_str()), ("code", code)]);
+        tokio::spawn(request.send())
+    });
+    let responses: Vec<_> = requests.collect();
+    let mut tally = CodeTally::default();
+    for response in responses {
+        let response = response.await.expect("task").expect("response");
+        let status = response.status();
+        let location = response.headers().get(reqwest::header::LOCATION).cloned();
+        let text = response.text().await.unwrap_or_default();
+        match (status.as_u16(), location) {
+            (422, _) if text.contains("That code is not right") => tally.try_again += 1,
+            (303, Some(location)) => {
+                let read = issuer
+                    .read_redirect(location.to_str().unwrap())
+                    .expect("a valid response");
+                match read.outcome {
+                    hook_layer::testing::Outcome::Failed { .. } => tally.failed += 1,
+                    hook_layer::testing::Outcome::Completed { .. } => tally.completed += 1,
+                }
+            }
+            _ => tally.other += 1,
+        }
+    }
+    tally
 }
 
 /// Says that a test was skipped, where `cargo test` shows it: written to the

@@ -1,8 +1,11 @@
 //! The example server end to end over real HTTP: the simulated MATTR VII
 //! starts an issuance, the journey runs, and the response comes back.
 
+use std::sync::Arc;
+
 use hook_layer::HookSecret;
-use hook_layer::testing::Outcome;
+use hook_layer::attempts::RedisStore;
+use hook_layer::testing::{Outcome, RedisServer};
 use hook_tests::{TestServer, client, element_text, form_action, input_value};
 use reqwest::{StatusCode, header::LOCATION};
 
@@ -264,7 +267,7 @@ async fn three_wrong_codes_fail_the_issuance() {
     assert_eq!(
         outcome,
         Outcome::Failed {
-            message: "The one-time code was entered incorrectly 3 times".into()
+            message: "The one-time code was entered incorrectly 3 times.".into()
         }
     );
     assert!(page.contains("Issuance failed"));
@@ -275,10 +278,13 @@ async fn a_tampered_progress_field_is_refused() {
     let server = TestServer::start().await;
     let mut journey = Journey::start(&server).await;
     journey.reach_code_step().await;
-    journey.page = journey.page.replace(
-        r#"name="progress" value="ey"#,
-        r#"name="progress" value="xy"#,
-    );
+    // One character changed in the middle of the sealed progress.
+    let sealed = input_value(&journey.page, "progress").unwrap().to_owned();
+    let mut tampered = sealed.clone().into_bytes();
+    let middle = tampered.len() / 2;
+    tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    journey.page = journey.page.replace(&sealed, &tampered);
     journey
         .submit_page(&[("code", "123456")], StatusCode::BAD_REQUEST)
         .await;
@@ -406,9 +412,8 @@ async fn a_1_mb_query_string_is_refused_before_the_hook() {
     assert_eq!(health.status(), StatusCode::OK);
 }
 
-/// Replaying the first code page (whose progress field says no code was
-/// wrong yet) does not reset the count: it is kept on the server, so the
-/// code cannot be guessed by trying a million of them.
+/// Replaying the first code page does not reset the count: it is kept in
+/// the attempt store, so the code cannot be guessed by trying a million.
 #[tokio::test]
 async fn wrong_codes_cannot_be_reset_by_replaying_a_page() {
     let server = TestServer::start().await;
@@ -483,4 +488,110 @@ async fn production_mode_guards_only_the_journey() {
     journey.reach_code_step().await;
     assert!(journey.page.contains("has no way to send codes"));
     assert!(!journey.page.contains("dev-code"));
+}
+
+/// An empty code is not an attempt: the page asks for the code again.
+#[tokio::test]
+async fn an_empty_code_asks_for_the_code_without_counting() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.reach_code_step().await;
+    let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    for empty in ["", "   "] {
+        journey
+            .submit_page(&[("code", empty)], StatusCode::UNPROCESSABLE_ENTITY)
+            .await;
+        assert!(journey.page.contains("Enter the 6-digit code."));
+    }
+    journey
+        .submit_page(&[("code", wrong)], StatusCode::UNPROCESSABLE_ENTITY)
+        .await;
+    assert!(
+        journey.page.contains("2 attempts left"),
+        "the empty codes counted"
+    );
+    server.stop().await;
+}
+
+/// "Send a new code" sends another one, up to three per session; the new
+/// code works and the old one no longer does.
+#[tokio::test]
+async fn codes_can_be_resent_a_limited_number_of_times() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.reach_code_step().await;
+    let first = element_text(&journey.page, "dev-code").unwrap().to_owned();
+    let resend = |page: &str| {
+        hook_tests::form_actions(page)
+            .into_iter()
+            .find(|action| action.contains("/resend?"))
+            .expect("a resend form")
+    };
+    let mut codes = vec![first];
+    for _ in 0..2 {
+        let action = resend(&journey.page);
+        let progress = input_value(&journey.page, "progress").unwrap().to_owned();
+        let response = journey
+            .http
+            .post(server.url(&action))
+            .form(&[("progress", progress.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        journey.page = response.text().await.unwrap();
+        assert!(journey.page.contains("A new code is on its way."));
+        codes.push(element_text(&journey.page, "dev-code").unwrap().to_owned());
+    }
+    // A fourth code is refused; the page keeps the last one.
+    let action = resend(&journey.page);
+    let progress = input_value(&journey.page, "progress").unwrap().to_owned();
+    let response = journey
+        .http
+        .post(server.url(&action))
+        .form(&[("progress", progress.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    journey.page = response.text().await.unwrap();
+    assert!(journey.page.contains("You have been sent 3 codes"));
+    let last = codes.last().unwrap().clone();
+    assert_eq!(element_text(&journey.page, "dev-code"), Some(last.as_str()));
+    let (outcome, _) = journey.submit_expecting_return(&[("code", &last)]).await;
+    assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+    server.stop().await;
+}
+
+/// Many wrong codes at once for one session, on a multi-thread runtime:
+/// the attempt is reserved before the code is checked, so at most two
+/// "try again" pages come back and everything else is the failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn parallel_wrong_codes_check_at_most_the_limit() {
+    parallel_wrong_codes(TestServer::start().await).await;
+}
+
+/// The same with the counts in Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn parallel_wrong_codes_check_at_most_the_limit_in_redis() {
+    let Some(redis) = RedisServer::start_or_skip("parallel wrong codes in Redis") else {
+        return;
+    };
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
+    parallel_wrong_codes(TestServer::start_with_store(Arc::new(store)).await).await;
+}
+
+async fn parallel_wrong_codes(server: TestServer) {
+    let mut journey = Journey::start(&server).await;
+    journey.reach_code_step().await;
+    let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let tally = hook_tests::fire_codes(&server, &journey.page, wrong, 48).await;
+    assert!(tally.try_again <= 2, "{tally:?}");
+    assert_eq!(tally.try_again + tally.failed, 48, "{tally:?}");
+    // And the right code now fails too.
+    let (outcome, _) = journey.submit_expecting_return(&[("code", &code)]).await;
+    assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+    server.stop().await;
 }
