@@ -8,17 +8,22 @@
 //!   trip included), started by the bench; skipped when redis-server is not
 //!   installed or the `redis` feature is off.
 //!
-//! `cargo bench -p hook-layer --all-features --bench journey`. Results are
-//! in BENCHMARKS.md.
+//! After the criterion groups, `latencies` times each operation call by
+//! call, all four interleaved round by round in one loop, and prints the
+//! median and the 99th percentile of each side by side: criterion reports
+//! no percentiles, and a Redis round trip's tail is what a page feels.
+//!
+//! `cargo bench -p hook-layer --features seal,redis,test-util --bench
+//! journey`. Results are in BENCHMARKS.md.
 
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use hook_layer::attempts::{AttemptLimiter, AttemptStore, MemoryStore};
 use hook_layer::testing::MockIssuer;
 use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
@@ -142,9 +147,92 @@ fn config() -> Criterion {
         .measurement_time(Duration::from_secs(3))
 }
 
+/// Per-call latencies, interleaved: one call of each operation per round.
+fn latencies() {
+    // `cargo bench -- --test` (CI) only checks that this runs.
+    let rounds = if std::env::args().any(|arg| arg == "--test") {
+        100
+    } else {
+        20_000
+    };
+    let session = session();
+    let sealed = session.seal(&value()).unwrap();
+    let memory = AttemptLimiter::new("code", u64::MAX, Arc::new(MemoryStore::default()));
+    #[cfg(feature = "redis")]
+    let redis = redis_limiter();
+    let mut times: Vec<(&str, Vec<Duration>)> = ["seal", "open", "attempt/memory", "attempt/redis"]
+        .into_iter()
+        .map(|name| (name, Vec::with_capacity(rounds)))
+        .collect();
+    let time = |run: &mut dyn FnMut()| {
+        let started = Instant::now();
+        run();
+        started.elapsed()
+    };
+    for _ in 0..rounds {
+        times[0].1.push(time(&mut || {
+            black_box(session.seal(black_box(&value())).unwrap());
+        }));
+        times[1].1.push(time(&mut || {
+            black_box(session.open::<CodeSent>(black_box(&sealed)).unwrap());
+        }));
+        times[2].1.push(time(&mut || {
+            black_box(ready(memory.attempt(black_box(&session))).unwrap());
+        }));
+        #[cfg(feature = "redis")]
+        if let Some((runtime, limiter, _server)) = &redis {
+            times[3].1.push(time(&mut || {
+                black_box(
+                    runtime
+                        .block_on(limiter.attempt(black_box(&session)))
+                        .unwrap(),
+                );
+            }));
+        }
+    }
+    println!("\nper call, {rounds} interleaved rounds:");
+    println!("| operation | median | p99 |");
+    println!("|---|---|---|");
+    for (name, mut samples) in times {
+        if samples.is_empty() {
+            println!("| {name} | skipped | |");
+            continue;
+        }
+        samples.sort_unstable();
+        let at = |quantile: f64| samples[((samples.len() - 1) as f64 * quantile).round() as usize];
+        println!("| {name} | {:.2?} | {:.2?} |", at(0.5), at(0.99));
+    }
+}
+
+#[cfg(feature = "redis")]
+fn redis_limiter() -> Option<(
+    tokio::runtime::Runtime,
+    AttemptLimiter,
+    hook_layer::testing::RedisServer,
+)> {
+    use hook_layer::attempts::RedisStore;
+    use hook_layer::testing::RedisServer;
+
+    let server = RedisServer::start_or_skip("latencies of attempt/redis")?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = runtime
+        .block_on(RedisStore::connect(&server.url()))
+        .unwrap();
+    let limiter = AttemptLimiter::new("code", u64::MAX, Arc::new(store));
+    Some((runtime, limiter, server))
+}
+
 criterion_group! {
     name = benches;
     config = config();
     targets = seal, attempt
 }
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    latencies();
+    Criterion::default().configure_from_args().final_summary();
+}
