@@ -20,7 +20,7 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 use hmac::{Hmac, KeyInit, Mac};
 use hook_layer::testing::MockIssuer;
 use hook_layer::{HookSecret, HookSession, InteractionHook, InteractionHookLayer};
@@ -30,6 +30,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 use tower::{Layer, Service, service_fn};
+
+#[path = "../tests/support/app_provider.rs"]
+mod app_provider;
 
 const KEY: &[u8; 32] = b"benchmark secret key of 32 bytes";
 
@@ -287,4 +290,13 @@ criterion_group! {
     config = config();
     targets = verify, complete, refuse
 }
-criterion_main!(benches);
+
+fn main() {
+    // jsonwebtoken's `encode`/`decode`, the comparisons, need a provider;
+    // hook-layer installs none.
+    app_provider::PROVIDER
+        .install_default()
+        .expect("no provider installed before");
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -34,11 +34,18 @@ pub const MIN_SECRET_LEN: usize = 32;
 /// ```
 #[derive(Clone)]
 pub struct HookSecret {
-    keys: Arc<Keys>,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: Keys,
     /// The key that seals journey state: derived from the secret once, with
     /// HKDF under its own label, so it is never the JWT key itself.
     #[cfg(feature = "seal")]
-    seal_key: Arc<crate::seal::SealKey>,
+    seal_key: crate::seal::SealKey,
+    /// The key bytes themselves, for `MockIssuer`'s independent verifier.
+    #[cfg(any(test, feature = "test-util"))]
+    bytes: Zeroizing<Vec<u8>>,
 }
 
 impl HookSecret {
@@ -63,20 +70,30 @@ impl HookSecret {
             KeyError::NoProvider => SecretError::NoCryptoProvider,
             KeyError::Unsupported => SecretError::Unsupported,
         })?;
-        Ok(Self {
-            keys: Arc::new(keys),
+        let inner = Inner {
+            keys,
             #[cfg(feature = "seal")]
-            seal_key: Arc::new(crate::seal::SealKey::derive(bytes)?),
+            seal_key: crate::seal::SealKey::derive(bytes)?,
+            #[cfg(any(test, feature = "test-util"))]
+            bytes: Zeroizing::new(bytes.to_vec()),
+        };
+        Ok(Self {
+            inner: Arc::new(inner),
         })
     }
 
     pub(crate) fn keys(&self) -> &Keys {
-        &self.keys
+        &self.inner.keys
     }
 
     #[cfg(feature = "seal")]
     pub(crate) fn seal_key(&self) -> &crate::seal::SealKey {
-        &self.seal_key
+        &self.inner.seal_key
+    }
+
+    #[cfg(any(test, feature = "test-util"))]
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.inner.bytes
     }
 }
 
@@ -107,8 +124,9 @@ pub enum SecretError {
         /// The decoded length, in bytes.
         len: usize,
     },
-    /// No crypto backend: enable the `rust-crypto` or `aws-lc-rs` feature,
-    /// or install a `jsonwebtoken::crypto::CryptoProvider` first.
+    /// No crypto backend: enable the `rust-crypto` (default) or `aws-lc-rs`
+    /// feature, or install a `jsonwebtoken::crypto::CryptoProvider` as the
+    /// process default first.
     NoCryptoProvider,
     /// The installed crypto provider cannot do HS256 with this key.
     Unsupported,

@@ -175,24 +175,40 @@ impl MockIssuer {
         self.read_token(&token)
     }
 
-    /// Verifies a response token with an independent verifier
-    /// (`jsonwebtoken::decode`): HS256 with the secret, `iss` = the hook
-    /// URL, `aud` = the tenant, `exp` in the future by this issuer's clock,
-    /// `state` present, and exactly one of `claims` and `error`.
+    /// Verifies a response token as MATTR VII would, independently of the
+    /// layer's own parsing and keys: the header must say HS256, the tag is
+    /// checked with the RustCrypto `hmac` crate over the secret's bytes,
+    /// the claims are read by `jsonwebtoken`, and `iss` must be the hook
+    /// URL, `aud` the tenant, `exp` in the future by this issuer's clock,
+    /// `state` present, and exactly one of `claims` and `error` there.
     pub fn read_token(&self, token: &str) -> Result<HookResponse, MockIssuerError> {
-        use jsonwebtoken::{Algorithm, Validation};
+        use base64::Engine;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use hmac::{KeyInit, Mac};
 
-        crate::jwt::ensure_default_provider();
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.set_issuer(&[&self.hook_url]);
-        validation.set_audience(&[&self.tenant]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-        // `exp` is checked below, against this issuer's clock.
-        validation.validate_exp = false;
-        let key = self.secret.keys().decoding_key();
-        let data = jsonwebtoken::decode::<ResponseClaims>(token, key, &validation)
+        let rejected = |why: &str| MockIssuerError::Rejected(why.to_owned());
+        let header = jsonwebtoken::decode_header(token).map_err(|_| rejected("InvalidToken"))?;
+        if header.alg != jsonwebtoken::Algorithm::HS256 {
+            return Err(rejected("InvalidAlgorithm"));
+        }
+        let (signing_input, tag) = token.rsplit_once('.').ok_or(rejected("InvalidToken"))?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| rejected("InvalidSignature"))?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(self.secret.bytes())
+            .map_err(|_| rejected("InvalidKeyFormat"))?;
+        mac.update(signing_input.as_bytes());
+        mac.verify_slice(&tag)
+            .map_err(|_| rejected("InvalidSignature"))?;
+        let data = jsonwebtoken::dangerous::insecure_decode::<ResponseClaims>(token)
             .map_err(|error| MockIssuerError::Rejected(format!("{:?}", error.kind())))?;
         let claims = data.claims;
+        if claims.iss != self.hook_url {
+            return Err(rejected("InvalidIssuer"));
+        }
+        if !claims.aud.contains(&self.tenant) {
+            return Err(rejected("InvalidAudience"));
+        }
         let now = unix_seconds(&*self.clock);
         if claims.exp <= now {
             return Err(MockIssuerError::Expired);
@@ -392,6 +408,9 @@ pub enum Outcome {
 
 #[derive(Deserialize)]
 struct ResponseClaims {
+    iss: String,
+    #[serde(deserialize_with = "one_or_many")]
+    aud: Vec<String>,
     iat: u64,
     exp: u64,
     state: String,
@@ -399,6 +418,20 @@ struct ResponseClaims {
     #[serde(rename = "claimsToPersist")]
     claims_to_persist: Option<Vec<String>>,
     error: Option<ErrorClaim>,
+}
+
+/// `aud`: a string, or an array of them (RFC 7519 section 4.1.3).
+fn one_or_many<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(one) => vec![one],
+        OneOrMany::Many(many) => many,
+    })
 }
 
 #[derive(Deserialize)]
@@ -418,7 +451,8 @@ pub enum MockIssuerError {
     NoToken,
     /// A repeated or badly encoded `session_token` parameter.
     BadQuery,
-    /// `jsonwebtoken` refused the token (signature, `iss`, `aud`, shape).
+    /// The token is refused: its signature, algorithm, `iss`, `aud` or
+    /// shape (the reason, in jsonwebtoken's words).
     Rejected(String),
     /// `exp` is not in the future.
     Expired,

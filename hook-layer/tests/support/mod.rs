@@ -1,0 +1,3 @@
+//! Pieces shared by the integration tests.
+
+pub mod app_provider;
