@@ -4,7 +4,7 @@
 use std::time::{Duration, UNIX_EPOCH};
 
 use hook_layer::testing::MockIssuer;
-use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
+use hook_layer::{HookSecret, HookSession, InteractionHookLayer, Tenant};
 
 /// The fuzzing key (32 bytes). The seed corpus is signed with it.
 pub const SECRET: &[u8; 32] = b"fuzzing secret, exactly 32 bytes";
@@ -24,6 +24,24 @@ pub fn layer() -> InteractionHookLayer {
         .issuer(MockIssuer::TENANT)
         .audience(MockIssuer::HOOK_URL)
         .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
+}
+
+/// A layer serving two tenants: the fuzzing tenant (with a previous
+/// secret too) and another with a secret of its own. Tokens are signed with
+/// [`SECRET`], so only the fuzzing tenant can accept them.
+pub fn tenants_layer() -> InteractionHookLayer {
+    InteractionHookLayer::with_tenants([
+        Tenant::new(
+            "https://other.vii.au01.mattr.global",
+            HookSecret::from_bytes(&[0x33; 32]).expect("a 32-byte secret"),
+        )
+        .audience("https://hook.example.com/other"),
+        Tenant::new(MockIssuer::TENANT, secret())
+            .previous_secret(HookSecret::from_bytes(&[0x44; 32]).expect("a 32-byte secret"))
+            .audience(MockIssuer::HOOK_URL),
+    ])
+    .expect("two distinct tenants")
+    .clock(|| UNIX_EPOCH + Duration::from_secs(NOW))
 }
 
 /// A MATTR VII stand-in on the same secret and clock.
@@ -59,6 +77,11 @@ pub fn check_accepted(session: &HookSession) {
         );
     }
     assert!(!session.state().is_empty(), "accepted an empty state");
+    assert_eq!(
+        session.secret_index(),
+        0,
+        "accepted a token signed with another secret"
+    );
     // Compared as URLs: the session keeps the token's spelling.
     let same_url = |a: &str, b: &str| url::Url::parse(a).ok() == Some(url::Url::parse(b).unwrap());
     assert!(

@@ -197,8 +197,8 @@ fn sign_and_redirect(
         error,
     };
     let json = serde_json::to_vec(&payload).map_err(CompletionError::Serialize)?;
-    let token = policy
-        .secret
+    let token = session
+        .secret()
         .keys()
         .sign(&json)
         .map_err(|_| CompletionError::Signing)?;

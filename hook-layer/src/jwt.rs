@@ -34,7 +34,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
 pub(crate) const HS256_HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 
 /// The length of an HMAC-SHA256 tag.
-const TAG_LEN: usize = 32;
+pub(crate) const TAG_LEN: usize = 32;
 /// The length of a tag in base64url without padding.
 const ENCODED_TAG_LEN: usize = 43;
 
@@ -134,28 +134,33 @@ impl Keys {
         }
     }
 
-    /// Checks an HS256 tag over `signing_input` in constant time.
+    /// Checks an encoded HS256 tag over `signing_input` in constant time.
     ///
     /// `Ok(false)` means the tag is wrong (or not canonical base64url);
     /// `Err` means the provider itself failed.
+    #[cfg(test)]
     pub(crate) fn verify(
         &self,
         signing_input: &[u8],
         encoded_tag: &str,
     ) -> Result<bool, CryptoError> {
-        // A tag of the wrong length cannot be right; refusing it here also
-        // bounds the decode below, which needs no allocation.
-        if encoded_tag.len() != ENCODED_TAG_LEN {
-            return Ok(false);
+        match decode_tag(encoded_tag) {
+            Some(tag) => self.verify_tag(signing_input, &tag),
+            None => Ok(false),
         }
-        let mut tag = [0u8; TAG_LEN];
-        // Canonical only: the spare bits of the last character must be 0.
-        if URL_SAFE_NO_PAD.decode_slice(encoded_tag, &mut tag) != Ok(TAG_LEN) {
-            return Ok(false);
-        }
+    }
+
+    /// Checks a decoded HS256 tag over `signing_input` in constant time.
+    pub(crate) fn verify_tag(
+        &self,
+        signing_input: &[u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<bool, CryptoError> {
+        #[cfg(test)]
+        HMACS.with(|count| count.set(count.get() + 1));
         match &self.backend {
             #[cfg(feature = "rust-crypto")]
-            Backend::RustCrypto(hs256) => Ok(hs256.check(signing_input, &tag)),
+            Backend::RustCrypto(hs256) => Ok(hs256.check(signing_input, tag)),
             Backend::Provider {
                 provider, decoding, ..
             } => {
@@ -164,6 +169,23 @@ impl Keys {
             }
         }
     }
+}
+
+/// A tag in base64url, decoded: `None` unless it is exactly 43 canonical
+/// characters (the spare bits of the last one zero), so that no second
+/// spelling of a valid tag exists. Needs no allocation.
+pub(crate) fn decode_tag(encoded: &str) -> Option<[u8; TAG_LEN]> {
+    if encoded.len() != ENCODED_TAG_LEN {
+        return None;
+    }
+    let mut tag = [0u8; TAG_LEN];
+    (URL_SAFE_NO_PAD.decode_slice(encoded, &mut tag) == Ok(TAG_LEN)).then_some(tag)
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Tags checked on this thread, for tests that count HMAC work.
+    pub(crate) static HMACS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// A jsonwebtoken provider's keys: aws-lc-rs when compiled in, otherwise

@@ -15,6 +15,7 @@ use crate::rejection::{DefaultOnRejection, Rejection};
 use crate::secret::HookSecret;
 use crate::service::InteractionHook;
 use crate::session::{ClaimsMap, HookSession};
+use crate::tenant::{Tenant, TenantError, Tenants};
 use crate::verify::{Expected, Policy};
 
 /// Verifies the MATTR VII session token on every request and hands the
@@ -60,8 +61,43 @@ impl InteractionHookLayer {
     /// parameter, any https redirect origin, the system clock, 60 s
     /// response tokens, 2000-character redirect URLs, claims as a JSON map.
     pub fn new(secret: HookSecret) -> Self {
+        Self::from_tenants(Tenants::one(Tenant::any_issuer(secret)))
+    }
+
+    /// A layer serving several MATTR VII tenants, each with its own issuer,
+    /// hook URL and secrets (see [`Tenant`]). A token's `iss` chooses the
+    /// tenant before anything else is checked; an unknown issuer is refused
+    /// ([`Rejection::WrongIssuer`]) without any HMAC work, and a token is
+    /// accepted only with a secret of the tenant it names. The session says
+    /// which tenant it belongs to ([`HookSession::tenant`]).
+    ///
+    /// ```
+    /// use hook_layer::{HookSecret, InteractionHookLayer, Tenant};
+    ///
+    /// # let (staging_secret, production_secret) =
+    /// #     (HookSecret::from_bytes(&[1; 32])?, HookSecret::from_bytes(&[2; 32])?);
+    /// let layer = InteractionHookLayer::with_tenants([
+    ///     Tenant::new("https://staging.vii.au01.mattr.global", staging_secret)
+    ///         .audience("https://hook.example.com/interaction")
+    ///         .name("staging"),
+    ///     Tenant::new("https://acme.vii.au01.mattr.global", production_secret)
+    ///         .audience("https://hook.example.com/interaction")
+    ///         .name("production"),
+    /// ])?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// No tenant, or two with the same issuer (compared as URLs).
+    pub fn with_tenants(tenants: impl IntoIterator<Item = Tenant>) -> Result<Self, TenantError> {
+        let tenants = Tenants::several(tenants.into_iter().collect())?;
+        Ok(Self::from_tenants(tenants))
+    }
+
+    fn from_tenants(tenants: Tenants) -> Self {
         Self {
-            policy: Arc::new(Policy::new(secret)),
+            policy: Arc::new(Policy::new(tenants)),
             on_rejection: DefaultOnRejection,
             _claims: PhantomData,
         }
@@ -74,6 +110,23 @@ impl<C, R> InteractionHookLayer<C, R> {
         self
     }
 
+    /// The single tenant of a layer made by [`InteractionHookLayer::new`].
+    ///
+    /// Panics on a layer with several tenants: there, each [`Tenant`]
+    /// carries its own issuer, audience and secrets, and a layer-wide
+    /// setting would be ambiguous. A configuration error, caught when the
+    /// layer is built.
+    fn with_tenant(self, method: &str, change: impl FnOnce(&mut Tenant)) -> Self {
+        self.with(|policy| {
+            assert!(
+                policy.tenants.is_single(),
+                "InteractionHookLayer::{method}: this layer serves several tenants; \
+                 set it on each Tenant instead"
+            );
+            change(&mut policy.tenants.list[0]);
+        })
+    }
+
     /// Requires `iss` to be `issuer`: the tenant URL, e.g.
     /// `https://tenant.vii.au01.mattr.global`.
     ///
@@ -81,9 +134,16 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// an explicit default port (`:443`) and a trailing `/` after the host
     /// do not matter; any other difference does. The session records the
     /// token's own spelling, which the response echoes back.
+    ///
+    /// # Panics
+    ///
+    /// On a layer built [`with_tenants`](InteractionHookLayer::with_tenants),
+    /// whose tenants each have their own.
     pub fn issuer(self, issuer: impl Into<String>) -> Self {
         let issuer = issuer.into();
-        self.with(|policy| policy.issuer = Some(Expected::new(issuer)))
+        self.with_tenant("issuer", |tenant| {
+            tenant.issuer = Some(Expected::new(issuer));
+        })
     }
 
     /// Requires `aud` (a string, or an array) to contain `audience`: this
@@ -95,9 +155,31 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// and `https://abcd.ngrok.app/` are the same hook URL, while
     /// `https://hook.example.com/interaction/` (a trailing slash after a
     /// path) is not `https://hook.example.com/interaction`.
+    ///
+    /// # Panics
+    ///
+    /// On a layer built [`with_tenants`](InteractionHookLayer::with_tenants),
+    /// whose tenants each have their own.
     pub fn audience(self, audience: impl Into<String>) -> Self {
         let audience = audience.into();
-        self.with(|policy| policy.audience = Some(Expected::new(audience)))
+        self.with_tenant("audience", |tenant| {
+            tenant.audience = Some(Expected::new(audience));
+        })
+    }
+
+    /// Also accepts tokens signed with `secret`, an earlier hook secret,
+    /// while a rotation is under way: call once per previous secret, most
+    /// recent first. The current secret (the one given to `new`) is tried
+    /// first. The response to a token is signed with the secret that
+    /// verified it, so a journey that began before the rotation completes
+    /// after it. See the README's rotation steps.
+    ///
+    /// # Panics
+    ///
+    /// On a layer built [`with_tenants`](InteractionHookLayer::with_tenants):
+    /// use [`Tenant::previous_secret`] there.
+    pub fn previous_secret(self, secret: HookSecret) -> Self {
+        self.with_tenant("previous_secret", |tenant| tenant.secrets.push(secret))
     }
 
     /// Clock-skew allowance for `exp`, `nbf`, `iat` and the maximum age

@@ -87,6 +87,7 @@ mod seal;
 mod secret;
 mod service;
 mod session;
+mod tenant;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 mod verify;
@@ -103,6 +104,7 @@ pub use seal::{MAX_SEALED_LEN, OpenError, SealError};
 pub use secret::{HookSecret, MIN_SECRET_LEN, SecretError};
 pub use service::InteractionHook;
 pub use session::{ClaimsMap, HookSession};
+pub use tenant::{Tenant, TenantError};
 pub use verify::SESSION_TOKEN_PARAM;
 
 /// The README's code blocks, compiled and run as doctests.

@@ -132,8 +132,7 @@ impl<C> HookSession<C> {
         }
 
         let tag = core
-            .policy
-            .secret
+            .secret()
             .seal_key()
             .0
             .encrypt_inout_detached(
@@ -175,8 +174,7 @@ impl<C> HookSession<C> {
             return Err(OpenError::Malformed);
         };
         let core = self.core();
-        core.policy
-            .secret
+        core.secret()
             .seal_key()
             .0
             .decrypt_inout_detached(

@@ -6,6 +6,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use url::Url;
 
+use crate::secret::HookSecret;
+use crate::tenant::Tenant;
 use crate::verify::Policy;
 
 /// The user claims type used when none is chosen: the JSON object as sent.
@@ -40,6 +42,10 @@ pub(crate) struct SessionCore {
     pub(crate) issued_at: Option<u64>,
     pub(crate) expires_at: Option<u64>,
     pub(crate) token: Box<str>,
+    /// Which of the policy's tenants, and which of its secrets verified
+    /// the token (and so signs the response and seals state).
+    pub(crate) tenant: usize,
+    pub(crate) secret: usize,
     pub(crate) policy: Arc<Policy>,
 }
 
@@ -101,6 +107,30 @@ impl<C> HookSession<C> {
     /// It is a bearer credential: keep it out of logs and `Referer` headers.
     pub fn token(&self) -> &str {
         &self.core().token
+    }
+
+    /// The tenant this session belongs to, chosen by the token's `iss`:
+    /// for a handler that varies the journey per tenant (its
+    /// [name](Tenant::tenant_name), its [issuer](Tenant::issuer)).
+    pub fn tenant(&self) -> &Tenant {
+        &self.core().policy.tenants.list[self.core().tenant]
+    }
+
+    /// Which of the tenant's secrets verified the token: 0 for the current
+    /// one, 1 for the first [previous](Tenant::previous_secret) one, and so
+    /// on. The response is signed with that same secret. A handler may log
+    /// it to see when journeys under an old secret have ended; no key
+    /// material is exposed.
+    pub fn secret_index(&self) -> usize {
+        self.core().secret
+    }
+}
+
+impl SessionCore {
+    /// The secret that verified the token: it signs the response and seals
+    /// the journey's state.
+    pub(crate) fn secret(&self) -> &HookSecret {
+        &self.policy.tenants.list[self.tenant].secrets[self.secret]
     }
 }
 

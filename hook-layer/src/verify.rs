@@ -13,12 +13,12 @@ use serde_json::value::RawValue;
 use url::{Host, Origin, Url};
 
 use crate::clock::{Clock, SystemClock, unix_seconds};
-use crate::jwt::HS256_HEADER;
+use crate::jwt::{self, HS256_HEADER};
 use crate::members::{Members, ObjectVisitor};
 use crate::query;
 use crate::rejection::Rejection;
-use crate::secret::HookSecret;
 use crate::session::{HookSession, SessionCore};
+use crate::tenant::{Tenant, Tenants};
 
 /// The name of the query parameter that carries the token, both ways.
 pub const SESSION_TOKEN_PARAM: &str = "session_token";
@@ -44,9 +44,7 @@ const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
 /// every session they create.
 #[derive(Clone)]
 pub(crate) struct Policy {
-    pub(crate) secret: HookSecret,
-    pub(crate) issuer: Option<Expected>,
-    pub(crate) audience: Option<Expected>,
+    pub(crate) tenants: Tenants,
     pub(crate) leeway: u64,
     pub(crate) max_age: u64,
     pub(crate) max_token_len: usize,
@@ -60,11 +58,9 @@ pub(crate) struct Policy {
 }
 
 impl Policy {
-    pub(crate) fn new(secret: HookSecret) -> Self {
+    pub(crate) fn new(tenants: Tenants) -> Self {
         Self {
-            secret,
-            issuer: None,
-            audience: None,
+            tenants,
             leeway: DEFAULT_LEEWAY,
             max_age: DEFAULT_MAX_AGE,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
@@ -141,39 +137,41 @@ impl Policy {
             ));
         };
         check_header(header)?;
-        let signing_input = &token[..header.len() + 1 + payload.len()];
-        match self
-            .secret
-            .keys()
-            .verify(signing_input.as_bytes(), signature)
-        {
-            Ok(true) => {}
-            Ok(false) => return Err(Rejection::BadSignature),
-            Err(_) => return Err(Rejection::CryptoFailure),
+        let signing_input = token[..header.len() + 1 + payload.len()].as_bytes();
+        let tag = jwt::decode_tag(signature).ok_or(Rejection::BadSignature)?;
+        if self.tenants.is_single() {
+            let tenant = &self.tenants.list[0];
+            let secret = verify_signature(tenant, signing_input, &tag)?;
+            // Only a token signed with a secret of the tenant gets this far.
+            let json = decode_payload(payload)?;
+            let claims = parse_payload(&json)?;
+            self.check_claims(claims, token, 0, secret)
+        } else {
+            // Several tenants: `iss` chooses whose secrets to try, and
+            // grants nothing. An unknown issuer costs no HMAC.
+            let json = decode_payload(payload)?;
+            let claims = parse_payload(&json)?;
+            let issuer = required_string(claims.iss, "iss")?;
+            let position = self.tenants.find(&issuer).ok_or(Rejection::WrongIssuer)?;
+            let secret = verify_signature(&self.tenants.list[position], signing_input, &tag)?;
+            self.check_claims(claims, token, position, secret)
         }
-        // Only a token signed with the hook secret gets this far.
-        let payload = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| Rejection::MalformedToken("the payload is not base64url"))?;
-        let claims: Payload<'_> = json_object(
-            &payload,
-            "the payload is not UTF-8",
-            "the payload is not a JSON object with unique claim names",
-        )?;
-        self.check_claims(claims, token)
     }
 
     fn check_claims<C: DeserializeOwned>(
         self: &Arc<Self>,
         payload: Payload<'_>,
         token: &str,
+        tenant_index: usize,
+        secret_index: usize,
     ) -> Result<HookSession<C>, Rejection> {
+        let tenant = &self.tenants.list[tenant_index];
         let expires_at = numeric_date(payload.exp, "exp")?;
         let not_before = numeric_date(payload.nbf, "nbf")?;
         let issued_at = numeric_date(payload.iat, "iat")?;
         self.check_lifetime(expires_at, not_before, issued_at, self.now())?;
 
-        let issuer = match (&self.issuer, payload.iss) {
+        let issuer = match (&tenant.issuer, payload.iss) {
             (Some(expected), Some(raw)) => match expected.find(raw) {
                 Ok(Some(issuer)) => issuer,
                 Ok(None) => return Err(Rejection::WrongIssuer),
@@ -181,7 +179,7 @@ impl Policy {
             },
             (_, raw) => required_string(raw, "iss")?.into(),
         };
-        let audience = self.check_audience(payload.aud)?;
+        let audience = check_audience(tenant.audience.as_ref(), payload.aud)?;
         let state = required_string(payload.state, "state")?;
         let redirect_url = required_string(payload.redirect_url, "redirectUrl")?;
         let redirect_url = self.check_redirect_url(&redirect_url)?;
@@ -200,6 +198,8 @@ impl Policy {
             issued_at,
             expires_at,
             token: token.into(),
+            tenant: tenant_index,
+            secret: secret_index,
             policy: Arc::clone(self),
         };
         Ok(HookSession::new(core, claims))
@@ -238,37 +238,73 @@ impl Policy {
             Err(Rejection::Expired)
         }
     }
+}
 
-    /// `aud` may be a string or an array (RFC 7519 section 4.1.3). The
-    /// audience recorded is the token's spelling of the configured one, or,
-    /// with none configured, the token's first.
-    fn check_audience(&self, raw: Option<&RawValue>) -> Result<Arc<str>, Rejection> {
-        let raw = raw.ok_or(Rejection::MissingClaim("aud"))?;
-        if let Some(expected) = &self.audience
-            && let Ok(Some(audience)) = expected.find(raw)
-        {
-            return Ok(audience);
-        }
-        let raw = raw.get();
-        // Which shape it is shows in the first character; reading it as an
-        // untagged enum instead would buffer the value first.
-        let audiences = if raw.trim_start().starts_with('[') {
-            serde_json::from_str::<Vec<String>>(raw)
-        } else {
-            serde_json::from_str::<String>(raw).map(|one| vec![one])
-        }
-        .map_err(|_| Rejection::InvalidClaim("aud"))?;
-        match (&self.audience, audiences.first()) {
-            (_, None) => Err(Rejection::InvalidClaim("aud")),
-            (Some(expected), _) => audiences
-                .iter()
-                .find_map(|audience| expected.find_text(audience))
-                .ok_or(Rejection::WrongAudience),
-            (None, Some(first)) if first.is_empty() => Err(Rejection::InvalidClaim("aud")),
-            (None, Some(first)) => Ok(first.as_str().into()),
+/// `aud` may be a string or an array (RFC 7519 section 4.1.3). The
+/// audience recorded is the token's spelling of the expected one, or, with
+/// none expected, the token's first.
+fn check_audience(
+    expected_audience: Option<&Expected>,
+    raw: Option<&RawValue>,
+) -> Result<Arc<str>, Rejection> {
+    let raw = raw.ok_or(Rejection::MissingClaim("aud"))?;
+    if let Some(expected) = expected_audience
+        && let Ok(Some(audience)) = expected.find(raw)
+    {
+        return Ok(audience);
+    }
+    let raw = raw.get();
+    // Which shape it is shows in the first character; reading it as an
+    // untagged enum instead would buffer the value first.
+    let audiences = if raw.trim_start().starts_with('[') {
+        serde_json::from_str::<Vec<String>>(raw)
+    } else {
+        serde_json::from_str::<String>(raw).map(|one| vec![one])
+    }
+    .map_err(|_| Rejection::InvalidClaim("aud"))?;
+    match (expected_audience, audiences.first()) {
+        (_, None) => Err(Rejection::InvalidClaim("aud")),
+        (Some(expected), _) => audiences
+            .iter()
+            .find_map(|audience| expected.find_text(audience))
+            .ok_or(Rejection::WrongAudience),
+        (None, Some(first)) if first.is_empty() => Err(Rejection::InvalidClaim("aud")),
+        (None, Some(first)) => Ok(first.as_str().into()),
+    }
+}
+
+/// Checks the tag against each of the tenant's secrets, the current one
+/// first; returns which one matched.
+fn verify_signature(
+    tenant: &Tenant,
+    signing_input: &[u8],
+    tag: &[u8; jwt::TAG_LEN],
+) -> Result<usize, Rejection> {
+    for (index, secret) in tenant.secrets.iter().enumerate() {
+        match secret.keys().verify_tag(signing_input, tag) {
+            Ok(true) => return Ok(index),
+            Ok(false) => {}
+            Err(_) => return Err(Rejection::CryptoFailure),
         }
     }
+    Err(Rejection::BadSignature)
+}
 
+fn decode_payload(encoded: &str) -> Result<Vec<u8>, Rejection> {
+    URL_SAFE_NO_PAD
+        .decode(encoded)
+        .map_err(|_| Rejection::MalformedToken("the payload is not base64url"))
+}
+
+fn parse_payload(json: &[u8]) -> Result<Payload<'_>, Rejection> {
+    json_object(
+        json,
+        "the payload is not UTF-8",
+        "the payload is not a JSON object with unique claim names",
+    )
+}
+
+impl Policy {
     /// The redirect policy. The token is signed, so this is defence in
     /// depth: the browser must only ever be sent to a plain https address
     /// (of an allowed origin, when a list is set), never to a script, a data
@@ -339,8 +375,7 @@ fn is_localhost(domain: &str) -> bool {
 impl fmt::Debug for Policy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Policy")
-            .field("issuer", &self.issuer)
-            .field("audience", &self.audience)
+            .field("tenants", &self.tenants.list)
             .field("leeway", &self.leeway)
             .field("max_age", &self.max_age)
             .field("max_token_len", &self.max_token_len)
@@ -374,6 +409,11 @@ pub(crate) struct Expected {
 pub(crate) struct NotAString;
 
 impl Expected {
+    /// The value as configured.
+    pub(crate) fn value(&self) -> &str {
+        &self.value
+    }
+
     pub(crate) fn new(value: String) -> Self {
         let json = serde_json::Value::String(value.clone()).to_string().into();
         Self {
@@ -385,7 +425,7 @@ impl Expected {
 
     /// Whether the raw claim names this value; when it does, the claim's
     /// own spelling of it, which is what a response must echo.
-    fn find(&self, raw: &RawValue) -> Result<Option<Arc<str>>, NotAString> {
+    pub(crate) fn find(&self, raw: &RawValue) -> Result<Option<Arc<str>>, NotAString> {
         if raw.get() == &*self.json {
             return Ok(Some(Arc::clone(&self.value)));
         }
@@ -565,8 +605,8 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::InteractionHookLayer;
     use crate::testing::MockIssuer;
+    use crate::{HookSecret, InteractionHookLayer};
 
     /// 2025-11-29T13:20:00Z, the `iat` of PROTOCOL.md's example.
     const NOW: u64 = 1_764_422_400;
