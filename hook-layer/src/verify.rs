@@ -137,7 +137,7 @@ impl Policy {
             ));
         };
         check_header(header)?;
-        let signing_input = token[..header.len() + 1 + payload.len()].as_bytes();
+        let signing_input = &token.as_bytes()[..header.len() + 1 + payload.len()];
         let tag = jwt::decode_tag(signature).ok_or(Rejection::BadSignature)?;
         if self.tenants.is_single() {
             let tenant = &self.tenants.list[0];
