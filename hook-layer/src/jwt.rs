@@ -46,7 +46,9 @@ pub(crate) struct Keys {
 
 #[derive(Clone)]
 enum Backend {
+    /// Unused when aws-lc-rs is on too, which is then preferred.
     #[cfg(feature = "rust-crypto")]
+    #[cfg_attr(feature = "aws-lc-rs", allow(dead_code))]
     RustCrypto(Hs256),
     /// A jsonwebtoken provider: aws-lc-rs, or the application's own. Both
     /// keys zeroize their bytes on drop. (Unused in the default build.)
@@ -65,10 +67,7 @@ enum Backend {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum KeyError {
     /// No crypto backend is compiled in and none was installed.
-    #[cfg_attr(
-        all(feature = "rust-crypto", not(feature = "aws-lc-rs")),
-        allow(dead_code)
-    )]
+    #[cfg_attr(any(feature = "rust-crypto", feature = "aws-lc-rs"), allow(dead_code))]
     NoProvider,
     /// The backend refused to build an HS256 signer or verifier.
     Unsupported,
@@ -229,6 +228,7 @@ const _: () = {
 
 #[cfg(feature = "rust-crypto")]
 impl Hs256 {
+    #[cfg_attr(feature = "aws-lc-rs", allow(dead_code))]
     fn new(key: &[u8]) -> Result<Self, KeyError> {
         use hmac::KeyInit;
         hmac::Hmac::new_from_slice(key)
