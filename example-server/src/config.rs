@@ -16,7 +16,8 @@ use zeroize::Zeroizing;
 /// a one-time code, then back to the issuance.
 ///
 /// Without HOOK_SECRET it starts in dev mode, with a random secret and a
-/// simulated MATTR VII on the same server.
+/// simulated MATTR VII on the same server (in builds with the `dev`
+/// feature, the default; without it, HOOK_SECRET is required).
 #[derive(Parser)]
 #[command(version)]
 // These comments are the `--help` text, where bare URLs read best.
@@ -50,6 +51,7 @@ pub struct Args {
 
     /// Also serve the simulated MATTR VII (and show one-time codes on
     /// screen) when HOOK_SECRET is set. Always on without it.
+    #[cfg(feature = "dev")]
     #[arg(long)]
     pub dev_issuer: bool,
 
@@ -75,20 +77,27 @@ pub struct Config {
     /// The hook URL exactly as configured (the token's `aud`, which the
     /// tenant writes as it was given, not normalised).
     pub audience: String,
-    /// Serve the simulated MATTR VII under `/dev` and show one-time codes.
+    /// Serve the simulated MATTR VII under `/dev` and show one-time codes
+    /// (`dev` feature only).
+    #[cfg(feature = "dev")]
     pub dev_issuer: bool,
     /// Serve the unguarded welcome page for load tests.
     pub load_test_routes: bool,
 }
 
 impl Config {
-    /// A configuration from a secret's bytes and the two URLs.
+    /// A configuration from a secret's bytes and the two URLs. `dev_issuer`
+    /// needs the `dev` feature: without it, `true` is an error.
     pub fn new(
         secret: &[u8],
         issuer: &str,
         hook_url: &str,
         dev_issuer: bool,
     ) -> Result<Self, ConfigError> {
+        #[cfg(not(feature = "dev"))]
+        if dev_issuer {
+            return Err(ConfigError::new("--dev-issuer", NO_DEV_MODE));
+        }
         let hook_secret = HookSecret::from_bytes(secret)
             .map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
         let audience = hook_url.trim().to_owned();
@@ -101,6 +110,7 @@ impl Config {
             issuer,
             hook_url,
             audience,
+            #[cfg(feature = "dev")]
             dev_issuer,
             load_test_routes: false,
         })
@@ -108,6 +118,7 @@ impl Config {
 
     /// Dev mode: a random secret, this server as the tenant, and the hook at
     /// `/interaction` on the address it listens on.
+    #[cfg(feature = "dev")]
     pub fn dev(local: SocketAddr) -> Result<Self, ConfigError> {
         // The simulated MATTR VII mints valid session tokens for anyone who
         // asks, so its pages are for this machine's browser only: not on
@@ -145,7 +156,17 @@ impl Config {
                     "required when HOOK_ISSUER or HOOK_URL is set",
                 ));
             }
+            #[cfg(feature = "dev")]
             return Self::dev(local);
+            #[cfg(not(feature = "dev"))]
+            {
+                // Only dev mode uses the address to build its URLs.
+                let _ = local;
+                return Err(ConfigError::new(
+                    "HOOK_SECRET",
+                    format!("required: {NO_DEV_MODE}"),
+                ));
+            }
         };
         let secret = Zeroizing::new(STANDARD.decode(encoded.trim()).map_err(|_| {
             ConfigError::new(
@@ -167,7 +188,11 @@ impl Config {
             .hook_url
             .as_deref()
             .ok_or_else(|| ConfigError::new("HOOK_URL", "required with HOOK_SECRET"))?;
-        Self::new(&secret, issuer, hook_url, args.dev_issuer)
+        #[cfg(feature = "dev")]
+        let dev_issuer = args.dev_issuer;
+        #[cfg(not(feature = "dev"))]
+        let dev_issuer = false;
+        Self::new(&secret, issuer, hook_url, dev_issuer)
     }
 
     /// Keeps attempt counts in `store` instead of this process's memory.
@@ -196,7 +221,12 @@ impl Config {
     }
 }
 
+/// Why a build without the `dev` feature needs a secret.
+#[cfg(not(feature = "dev"))]
+const NO_DEV_MODE: &str = "this build has no dev mode (it was built without the `dev` feature)";
+
 /// `http://<addr>`.
+#[cfg(feature = "dev")]
 fn base_url(local: SocketAddr) -> String {
     format!("http://{local}")
 }
@@ -272,13 +302,16 @@ fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
+        let mut debug = f.debug_struct("Config");
+        debug
             .field("secret", &self.secret)
             .field("attempts", &self.attempts_kind)
             .field("issuer", &self.issuer)
             .field("hook_url", &self.hook_url)
-            .field("audience", &self.audience)
-            .field("dev_issuer", &self.dev_issuer)
+            .field("audience", &self.audience);
+        #[cfg(feature = "dev")]
+        debug.field("dev_issuer", &self.dev_issuer);
+        debug
             .field("load_test_routes", &self.load_test_routes)
             .finish()
     }
@@ -325,6 +358,7 @@ mod tests {
             .to_string()
     }
 
+    #[cfg(feature = "dev")]
     #[test]
     fn no_secret_means_dev_mode() {
         let config = Config::from_args(&args(&[]), LOCAL.parse().unwrap()).unwrap();
@@ -338,6 +372,7 @@ mod tests {
         assert_eq!(v6.base_url(), "http://[::1]:8080");
     }
 
+    #[cfg(feature = "dev")]
     #[test]
     fn dev_mode_listens_on_loopback_only() {
         for bind in ["0.0.0.0:3918", "[::]:3918", "192.0.2.10:3000"] {
@@ -391,17 +426,32 @@ mod tests {
             "https://H.example:443/interaction",
         ];
         let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
-        assert!(!config.dev_issuer);
         assert_eq!(config.issuer, "https://t.vii.au01.mattr.global/");
         // The audience is the hook URL as written, as the tenant sends it back.
         assert_eq!(config.audience, "https://H.example:443/interaction");
         assert_eq!(config.hook_url.path(), "/interaction");
-        let with_dev = Config::from_args(
-            &args(&[&list[..], &["--dev-issuer"]].concat()),
-            LOCAL.parse().unwrap(),
-        )
-        .unwrap();
-        assert!(with_dev.dev_issuer);
+        #[cfg(feature = "dev")]
+        {
+            assert!(!config.dev_issuer);
+            let with_dev = Config::from_args(
+                &args(&[&list[..], &["--dev-issuer"]].concat()),
+                LOCAL.parse().unwrap(),
+            )
+            .unwrap();
+            assert!(with_dev.dev_issuer);
+        }
+    }
+
+    #[cfg(not(feature = "dev"))]
+    #[test]
+    fn without_the_dev_feature_there_is_no_dev_mode() {
+        assert_eq!(
+            error(&[]),
+            "HOOK_SECRET: required: this build has no dev mode (it was built without the `dev` feature)"
+        );
+        assert!(Args::try_parse_from(["example-server", "--dev-issuer"]).is_err());
+        let dev = Config::new(&[7; 32], "https://t.example", "https://h.example/i", true);
+        assert!(dev.unwrap_err().to_string().starts_with("--dev-issuer: "));
     }
 
     #[test]

@@ -2,11 +2,16 @@
 //! starts an issuance for a sample user (minting the session token MATTR VII
 //! would) and, at the callback, reads the hook's response as MATTR VII
 //! would and shows the outcome.
+//!
+//! Compiled only with the `dev` feature. Its pages (`templates/dev/`) have
+//! their own name and colours, so that it is plain where the hook starts
+//! and ends.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
 use axum::response::{Redirect, Response};
@@ -17,13 +22,15 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use crate::config::Config;
-use crate::pages::{claims_list, error_page, escape, html, layout};
+use crate::pages::{Claim, render};
 
 /// The simulated tenant's start page. Its pages live under `/dev`, so that
 /// they never collide with a journey mounted at the root.
 pub const START_PATH: &str = "/dev";
 /// Where the simulated tenant receives the hook's response.
 pub const CALLBACK_PATH: &str = "/dev/callback";
+/// Where the start page's form posts.
+const BEGIN_PATH: &str = "/dev/start";
 /// Issuances remembered at once; past this the oldest is forgotten.
 const MAX_OPEN_ISSUANCES: usize = 10_000;
 /// How long an issuance waits for the hook: the session token's lifetime
@@ -95,21 +102,37 @@ pub fn router(config: &Config) -> Router {
     };
     Router::new()
         .route(START_PATH, get(start_page))
-        .route("/dev/start", post(start))
+        .route(BEGIN_PATH, post(start))
         .route(CALLBACK_PATH, get(callback))
         .with_state(Arc::new(issuer))
 }
 
+#[derive(Template)]
+#[template(path = "dev/start.html")]
+struct StartPage {
+    start: &'static str,
+}
+
 async fn start_page() -> Response {
-    let main = r#"<h1>Simulated MATTR VII</h1>
-<p class="lead">This page plays the part of a MATTR VII tenant, so you can walk through the interaction hook without one. Pretend a wallet has just signed in as:</p>
-<form method="post" action="/dev/start">
-<div class="field"><label for="given_name">Given name</label><input type="text" id="given_name" name="given_name" value="Ada" autocomplete="off"></div>
-<div class="field"><label for="email">Email</label><input type="email" id="email" name="email" value="ada@example.com" autocomplete="off"></div>
-<div class="actions"><button type="submit">Start issuance</button></div>
-</form>
-<p class="hint">Starting sends your browser to the hook with a signed session token, as MATTR VII does after the user authenticates.</p>"#;
-    html(StatusCode::OK, layout("Simulated MATTR VII", None, main))
+    render(StatusCode::OK, &StartPage { start: BEGIN_PATH })
+}
+
+/// The simulated MATTR VII's error page.
+#[derive(Template)]
+#[template(path = "dev/error.html")]
+struct ErrorPage<'a> {
+    title: &'a str,
+    message: &'a str,
+    start: &'static str,
+}
+
+fn error_page(status: StatusCode, title: &str, message: &str) -> Response {
+    let page = ErrorPage {
+        title,
+        message,
+        start: START_PATH,
+    };
+    render(status, &page)
 }
 
 #[derive(Deserialize)]
@@ -195,46 +218,44 @@ async fn callback(State(issuer): State<Arc<DevIssuer>>, Query(query): Query<Call
         return error_page(
             StatusCode::BAD_REQUEST,
             "Unknown issuance",
-            "The response's state matches no issuance in progress: it was already used, or the server restarted.",
+            "This response answers no issuance in progress: it was already used (reloading the outcome page does that), or the server restarted.",
         );
     }
-    let body = match &response.outcome {
+    let (claims, persisted, failure) = match response.outcome {
         Outcome::Completed {
             claims,
             claims_to_persist,
         } => {
-            let persisted = if claims_to_persist.is_empty() {
-                "none".to_owned()
-            } else {
-                claims_to_persist
-                    .iter()
-                    .map(|name| format!("<code>{}</code>", escape(name)))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            format!(
-                r#"<h1>Issuance continues</h1>
-<div class="notice ok" role="status" id="outcome">The hook completed the interaction. MATTR VII would now issue the credential with these claims.</div>
-<h2>Claims returned by the hook</h2>
-{claims}
-<p>Stored on the user record: {persisted}.</p>"#,
-                claims = claims_list(claims),
-            )
+            let claims = claims
+                .iter()
+                .map(|(name, value)| Claim::named(name, value))
+                .collect();
+            (claims, claims_to_persist, None)
         }
-        Outcome::Failed { message } => format!(
-            r#"<h1>Issuance failed</h1>
-<div class="notice error" role="alert" id="outcome">The hook failed the journey: <span id="failure">{}</span></div>
-<p>MATTR VII would show the holder that the credential could not be issued.</p>"#,
-            escape(message)
-        ),
+        Outcome::Failed { message } => (Vec::new(), Vec::new(), Some(message)),
     };
-    let main = format!(
-        r#"{body}
-<p class="hint">The response token was verified as MATTR VII does: HS256 with the hook secret, addressed to the tenant, unexpired, and answering issuance <code>{state}</code>.</p>
-<div class="actions"><a class="button" href="{START_PATH}">Start another issuance</a></div>"#,
-        state = escape(&response.state),
-    );
-    html(StatusCode::OK, layout("Simulated MATTR VII", None, &main))
+    let page = OutcomePage {
+        failure,
+        claims,
+        persisted,
+        state: response.state,
+        start: START_PATH,
+    };
+    render(StatusCode::OK, &page)
+}
+
+/// The outcome of an issuance, as MATTR VII read the hook's response.
+#[derive(Template)]
+#[template(path = "dev/outcome.html")]
+struct OutcomePage {
+    /// The hook's reason, when it failed the interaction.
+    failure: Option<String>,
+    /// The claims it returned, under their own names, when it completed.
+    claims: Vec<Claim>,
+    /// The claims to store on the user record.
+    persisted: Vec<String>,
+    state: String,
+    start: &'static str,
 }
 
 #[cfg(test)]

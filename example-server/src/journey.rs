@@ -3,9 +3,9 @@
 //! session token travels from page to page in links and form actions.
 
 use std::collections::BTreeMap;
-use std::fmt::Write;
 use std::sync::Arc;
 
+use askama::Template;
 use axum::extract::{Form, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -19,9 +19,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Config;
+use crate::delivery::{self, Channel, CodeSender, Recipient};
 use crate::details::{DetailsErrors, DetailsForm, today};
 use crate::otp::{self, MAX_CODES_SENT, MAX_FAILED_CODES};
-use crate::pages::{self, claims_list, escape, html, layout};
+use crate::pages::{self, Claim, render};
 use crate::progress::{Details, Progress};
 
 /// The user claims MATTR VII passes on: the two this example greets with,
@@ -54,7 +55,8 @@ struct Paths {
 #[derive(Clone)]
 struct Journey {
     paths: Arc<Paths>,
-    show_code: bool,
+    /// Gets one-time codes to the holder (see `delivery.rs`).
+    sender: Arc<dyn CodeSender>,
     /// Wrong one-time codes per session.
     checks: AttemptLimiter,
     /// One-time codes sent per session.
@@ -63,6 +65,11 @@ struct Journey {
 
 /// The journey's routes, behind the interaction hook layer.
 pub fn router(config: &Config) -> Router {
+    router_with_sender(config, delivery::for_config(config))
+}
+
+/// The journey's routes, with one-time codes sent by `sender`.
+fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
     // A hook URL without a path mounts the journey at the root: welcome at
     // `/`, the steps at `/terms` and so on.
     let base = config.hook_url.path().trim_end_matches('/');
@@ -73,11 +80,16 @@ pub fn router(config: &Config) -> Router {
         verify: format!("{base}/verify"),
         resend: format!("{base}/resend"),
     };
+    let dev_start = crate::dev_start(config);
+    #[cfg_attr(not(feature = "dev"), allow(unused_mut))]
     let mut layer = InteractionHookLayer::new(config.secret.clone())
         .issuer(config.issuer.clone())
         .audience(config.audience.clone())
         .claims::<UserClaims>()
-        .on_rejection(pages::rejection);
+        .on_rejection(move |rejection: &hook_layer::Rejection| {
+            pages::rejection(rejection, dev_start)
+        });
+    #[cfg(feature = "dev")]
     if config.dev_issuer {
         // The simulated MATTR VII's callback is on this server, usually on
         // 127.0.0.1 over http.
@@ -98,46 +110,54 @@ pub fn router(config: &Config) -> Router {
     }
     router.with_state(Journey {
         paths: Arc::new(paths),
-        show_code: config.dev_issuer,
+        sender,
         checks: AttemptLimiter::new("code-check", MAX_FAILED_CODES, Arc::clone(&config.attempts)),
         sends: AttemptLimiter::new("code-send", MAX_CODES_SENT, Arc::clone(&config.attempts)),
     })
 }
 
-/// `path?session_token=...`: a step's URL for this session.
+/// `path?session_token=...`: a step's URL for this session (the template
+/// escapes it).
 fn action(path: &str, session: &Session) -> String {
-    escape(&format!("{path}?{SESSION_TOKEN_PARAM}={}", session.token()))
+    format!("{path}?{SESSION_TOKEN_PARAM}={}", session.token())
 }
 
 async fn welcome(State(journey): State<Journey>, session: Session) -> Response {
     welcome_page(&journey, session.claims(), session.token())
 }
 
+#[derive(Template)]
+#[template(path = "welcome.html")]
+struct WelcomePage<'a> {
+    name: &'a str,
+    /// The claims the hook received, under readable labels.
+    shared: Vec<Claim>,
+    terms: &'a str,
+    token_param: &'a str,
+    token: &'a str,
+}
+
 fn welcome_page(journey: &Journey, claims: &UserClaims, token: &str) -> Response {
-    let name = claims.given_name.as_deref().unwrap_or("there");
-    let mut shared = serde_json::Map::new();
+    let mut shared = Vec::new();
     for (key, value) in [("given_name", &claims.given_name), ("email", &claims.email)] {
         if let Some(value) = value {
-            shared.insert(key.to_owned(), Value::String(value.clone()));
+            shared.push(Claim::labelled(key, &Value::String(value.clone())));
         }
     }
-    shared.extend(claims.other.clone());
-    let main = format!(
-        r#"<h1>Hello, {name}</h1>
-<p class="lead">Before Acme issues your credential there are three short steps: our terms of service, a few details, and a one-time code. It takes about a minute.</p>
-<h2>Shared from your sign-in</h2>
-{claims}
-<form method="get" action="{terms}">
-<input type="hidden" name="{param}" value="{token}">
-<div class="actions"><button type="submit">Continue</button></div>
-</form>"#,
-        name = escape(name),
-        claims = claims_list(&shared),
-        terms = escape(&journey.paths.terms),
-        param = SESSION_TOKEN_PARAM,
-        token = escape(token),
+    shared.extend(
+        claims
+            .other
+            .iter()
+            .map(|(key, value)| Claim::labelled(key, value)),
     );
-    html(StatusCode::OK, layout("Welcome", Some(1), &main))
+    let page = WelcomePage {
+        name: claims.given_name.as_deref().unwrap_or("there"),
+        shared,
+        terms: &journey.paths.terms,
+        token_param: SESSION_TOKEN_PARAM,
+        token,
+    };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]
@@ -162,25 +182,17 @@ async fn unguarded_welcome(
     welcome_page(&journey, &claims, &query.session_token)
 }
 
+#[derive(Template)]
+#[template(path = "terms.html")]
+struct TermsPage {
+    action: String,
+}
+
 async fn terms(State(journey): State<Journey>, session: Session) -> Response {
-    let main = format!(
-        r#"<h1>Terms of service</h1>
-<p class="lead">Please read and accept the terms to continue.</p>
-<div class="terms" tabindex="0" role="region" aria-label="Terms of service">
-<p><strong>1. The credential.</strong> Acme issues a digital credential to your wallet that states the details you confirm in this journey. You control where you present it.</p>
-<p><strong>2. Your details.</strong> The preferred name you give is stored with your account so we can use it next time; your date of birth is placed in this credential only.</p>
-<p><strong>3. Accuracy.</strong> You confirm the details you give are true. A credential obtained with false details may be revoked.</p>
-<p><strong>4. Revocation.</strong> Acme may revoke the credential if these terms are broken or the details change.</p>
-</div>
-<form method="post" action="{action}">
-<div class="actions">
-<button type="submit" name="decision" value="accept">Accept and continue</button>
-<button type="submit" name="decision" value="decline" class="secondary">Decline</button>
-</div>
-</form>"#,
-        action = action(&journey.paths.terms, &session),
-    );
-    html(StatusCode::OK, layout("Terms of service", Some(2), &main))
+    let page = TermsPage {
+        action: action(&journey.paths.terms, &session),
+    };
+    render(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]
@@ -204,8 +216,10 @@ async fn decide_terms(
             details_page(&journey, &session, &progress, &form, &errors)
         }
         "decline" => finish(
+            &session,
+            Ending::Declined,
             session
-                .fail("The holder declined the terms of service")
+                .fail("The holder declined the terms of service.")
                 .redirect(),
         ),
         _ => pages::error_page(
@@ -213,6 +227,22 @@ async fn decide_terms(
             "Choose an option",
             "Accept or decline the terms.",
         ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "details.html")]
+struct DetailsPage<'a> {
+    action: String,
+    /// Sealed progress.
+    progress: String,
+    form: &'a DetailsForm,
+    errors: &'a DetailsErrors,
+}
+
+impl DetailsPage<'_> {
+    fn invalid(&self) -> bool {
+        self.errors.preferred_name.is_some() || self.errors.date_of_birth.is_some()
     }
 }
 
@@ -226,103 +256,18 @@ fn details_page(
     let Some(sealed) = seal(session, progress) else {
         return could_not_continue();
     };
-    let invalid = errors.preferred_name.is_some() || errors.date_of_birth.is_some();
-    let mut main = String::from("<h1>A few details</h1>");
-    if invalid {
-        // Name and link each field with a problem, not just "highlighted".
-        let mut summary = String::from(
-            r#"<div class="notice error" role="alert">Please correct these fields:<ul>"#,
-        );
-        let labelled = [
-            ("preferred_name", "Preferred name", errors.preferred_name),
-            ("date_of_birth", "Date of birth", errors.date_of_birth),
-        ];
-        for (id, label, error) in labelled {
-            if let Some(error) = error {
-                let _ = write!(
-                    summary,
-                    r##"<li><a href="#{id}">{label}</a>: {}</li>"##,
-                    escape(error)
-                );
-            }
-        }
-        summary.push_str("</ul></div>");
-        main.push_str(&summary);
-    } else {
-        main.push_str(r#"<p class="lead">These go into your credential.</p>"#);
-    }
-    let _ = write!(
-        main,
-        r#"<form method="post" action="{action}" novalidate>
-<input type="hidden" name="progress" value="{progress}">
-{name}
-{birth}
-<div class="actions"><button type="submit">Continue</button></div>
-</form>"#,
-        action = action(&journey.paths.details, session),
-        progress = escape(&sealed),
-        name = field(
-            "preferred_name",
-            "Preferred name",
-            "What should we call you?",
-            "text",
-            &form.preferred_name,
-            errors.preferred_name,
-            r#"autocomplete="nickname" maxlength="40""#
-        ),
-        birth = field(
-            "date_of_birth",
-            "Date of birth",
-            "For example 1990-04-21.",
-            "date",
-            &form.date_of_birth,
-            errors.date_of_birth,
-            r#"autocomplete="bday""#
-        ),
-    );
-    let status = if invalid {
+    let page = DetailsPage {
+        action: action(&journey.paths.details, session),
+        progress: sealed,
+        form,
+        errors,
+    };
+    let status = if page.invalid() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
         StatusCode::OK
     };
-    let title = if invalid {
-        "Error: your details"
-    } else {
-        "Your details"
-    };
-    html(status, layout(title, Some(3), &main))
-}
-
-/// A labelled input with its hint and, when invalid, its error, all tied
-/// to the input for screen readers.
-fn field(
-    name: &str,
-    label: &str,
-    hint: &str,
-    kind: &str,
-    value: &str,
-    error: Option<&str>,
-    extra: &str,
-) -> String {
-    let (class, error_html, invalid) = match error {
-        Some(message) => (
-            "field invalid",
-            format!(
-                r#"<span class="field-error" id="{name}-error">{}</span>"#,
-                escape(message)
-            ),
-            format!(r#" aria-invalid="true" aria-describedby="{name}-hint {name}-error""#),
-        ),
-        None => (
-            "field",
-            String::new(),
-            format!(r#" aria-describedby="{name}-hint""#),
-        ),
-    };
-    format!(
-        r#"<div class="{class}"><label for="{name}">{label}</label><span class="hint" id="{name}-hint">{hint}</span>{error_html}<input type="{kind}" id="{name}" name="{name}" value="{value}" required {extra}{invalid}></div>"#,
-        value = escape(value),
-    )
+    render(status, &page)
 }
 
 async fn submit_details(
@@ -415,8 +360,17 @@ async fn send_code(
             return could_not_continue();
         }
     };
-    if !journey.show_code {
-        deliver_code(session);
+    let to = Recipient::from_claims(session.claims());
+    if let Err(error) = journey.sender.send(&to, &code).await {
+        tracing::error!(%error, to = %to.masked(journey.sender.channel()), "could not send a one-time code");
+        let problem =
+            "We could not send you a code just now. Wait a moment, then choose “Send a new code”.";
+        return code_page(
+            journey,
+            session,
+            &progress,
+            Note::Unavailable(problem.to_owned()),
+        );
     }
     progress.code = Some(code);
     let note = match send {
@@ -431,94 +385,59 @@ enum Note {
     None,
     /// News, e.g. that a new code was sent.
     Notice(String),
-    /// What went wrong with the last submission.
+    /// What went wrong with the last submission, shown at the code field.
     Error(String),
+    /// Nothing the holder did: a code could not be sent.
+    Unavailable(String),
+}
+
+#[derive(Template)]
+#[template(path = "code.html")]
+struct CodePage {
+    action: String,
+    resend: String,
+    /// Sealed progress.
+    progress: String,
+    /// How the code reached the holder.
+    channel: Channel,
+    /// The code itself, for [`Channel::Screen`] only.
+    dev_code: Option<String>,
+    /// Where it went, masked, for email and SMS.
+    recipient: String,
+    /// Whether a code was sent at all (the first can fail to go out).
+    sent: bool,
+    notice: Option<String>,
+    problem: Option<String>,
+    error: Option<String>,
+    /// Whether this build has dev mode, to say how to see codes.
+    dev_build: bool,
 }
 
 fn code_page(journey: &Journey, session: &Session, progress: &Progress, note: Note) -> Response {
     let Some(sealed) = seal(session, progress) else {
         return could_not_continue();
     };
-    let delivery = match (&progress.code, journey.show_code) {
-        (Some(code), true) => format!(
-            r#"<div class="notice dev" role="status">Dev mode: your code is <strong id="dev-code">{}</strong>. A real hook sends it by SMS or email.</div>"#,
-            escape(code)
-        ),
-        _ => r#"<p class="lead">Enter the 6-digit code sent to the email address on your account.</p>
-<div class="notice dev" role="status">This example server has no way to send codes: run it with <code>--dev-issuer</code> to see them on this page.</div>"#
-            .to_owned(),
+    let channel = journey.sender.channel();
+    let (status, notice, problem, error) = match note {
+        Note::None => (StatusCode::OK, None, None, None),
+        Note::Notice(notice) => (StatusCode::OK, Some(notice), None, None),
+        Note::Error(error) => (StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(error)),
+        Note::Unavailable(problem) => (StatusCode::SERVICE_UNAVAILABLE, None, Some(problem), None),
     };
-    let notice = match &note {
-        Note::Notice(message) => format!(
-            r#"<div class="notice ok" role="status">{}</div>"#,
-            escape(message)
-        ),
-        _ => String::new(),
+    let page = CodePage {
+        action: action(&journey.paths.verify, session),
+        resend: action(&journey.paths.resend, session),
+        progress: sealed,
+        channel,
+        dev_code: progress.code.clone().filter(|_| channel == Channel::Screen),
+        recipient: Recipient::from_claims(session.claims()).masked(channel),
+        sent: progress.code.is_some(),
+        notice,
+        problem,
+        error,
+        dev_build: cfg!(feature = "dev"),
     };
-    let error = match note {
-        Note::Error(message) => Some(message),
-        _ => None,
-    };
-    let (class, error_html, invalid) = match &error {
-        Some(message) => (
-            "field invalid",
-            format!(
-                r#"<span class="field-error" id="code-error" role="alert">{}</span>"#,
-                escape(message)
-            ),
-            r#" aria-invalid="true" aria-describedby="code-error""#,
-        ),
-        None => ("field", String::new(), ""),
-    };
-    let main = format!(
-        r#"<h1>Enter your one-time code</h1>
-{notice}{delivery}
-<form method="post" action="{action}" novalidate>
-<input type="hidden" name="progress" value="{progress}">
-<div class="{class}"><label for="code">One-time code</label>{error_html}<input type="text" id="code" name="code" class="code" inputmode="numeric" autocomplete="one-time-code" maxlength="12" required{invalid}></div>
-<div class="actions"><button type="submit">Verify and finish</button></div>
-</form>
-<form method="post" action="{resend}">
-<input type="hidden" name="progress" value="{progress}">
-<div class="actions"><button type="submit" class="secondary">Send a new code</button></div>
-</form>"#,
-        action = action(&journey.paths.verify, session),
-        resend = action(&journey.paths.resend, session),
-        progress = escape(&sealed),
-    );
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    let title = if error.is_some() {
-        "Error: one-time code"
-    } else {
-        "One-time code"
-    };
-    html(status, layout(title, Some(4), &main))
-}
-
-/// Where a real hook would hand the code to an SMS or email service. This
-/// example has none configured; it says so, without the code itself.
-fn deliver_code(session: &Session) {
-    let to = session
-        .claims()
-        .email
-        .as_deref()
-        .map_or_else(|| "no email claim".to_owned(), mask_email);
-    tracing::info!(
-        to,
-        "one-time code issued; this example has no mail transport, run with --dev-issuer to show codes"
-    );
-}
-
-/// `ada@example.com` -> `a***@example.com`: enough to tell, not to harvest.
-fn mask_email(email: &str) -> String {
-    match email.split_once('@') {
-        Some((local, domain)) => format!("{}***@{domain}", local.chars().next().unwrap_or('*')),
-        None => "***".to_owned(),
-    }
+    render(status, &page)
 }
 
 #[derive(Deserialize)]
@@ -538,12 +457,16 @@ async fn verify_code(
     Form(form): Form<CodeForm>,
 ) -> Response {
     let progress = open_progress(&session, &form.progress);
-    let Some((progress, details, expected)) = progress.and_then(|p| {
+    let Some((progress, details)) = progress.and_then(|p| {
         let details = p.details.clone()?;
-        let code = p.code.clone()?;
-        Some((p, details, code))
+        Some((p, details))
     }) else {
         return start_again();
+    };
+    let Some(expected) = progress.code.clone() else {
+        // The first code could not be sent: nothing to check yet.
+        let error = "No code has been sent yet. Choose “Send a new code”.".to_owned();
+        return code_page(&journey, &session, &progress, Note::Error(error));
     };
     if otp::normalize(&form.code).is_empty() {
         // Not an attempt: nothing was entered.
@@ -554,14 +477,28 @@ async fn verify_code(
         || format!("The one-time code was entered incorrectly {MAX_FAILED_CODES} times.");
     let attempt = match journey.checks.attempt(&session).await {
         Ok(attempt) => attempt,
-        Err(AttemptError::Exhausted { .. }) => return finish(session.fail(too_many()).redirect()),
+        Err(AttemptError::Exhausted { .. }) => {
+            return finish(
+                &session,
+                Ending::TooManyWrongCodes,
+                session.fail(too_many()).redirect(),
+            );
+        }
         Err(error) => return store_unavailable(&error),
     };
     if otp::matches(&expected, &form.code) {
-        return finish(complete_with(&session, details));
+        return finish(
+            &session,
+            Ending::Completed,
+            complete_with(&session, details),
+        );
     }
     if attempt.remaining == 0 {
-        return finish(session.fail(too_many()).redirect());
+        return finish(
+            &session,
+            Ending::TooManyWrongCodes,
+            session.fail(too_many()).redirect(),
+        );
     }
     let left = attempt.remaining;
     let plural = if left == 1 { "" } else { "s" };
@@ -604,12 +541,39 @@ fn complete_with(session: &Session, details: Details) -> Result<HookRedirect, Co
         .redirect()
 }
 
+/// How a journey ended, for the one log line it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ending {
+    Completed,
+    Declined,
+    TooManyWrongCodes,
+}
+
 /// The redirect back to MATTR VII, or a page saying it could not be made.
-fn finish(redirect: Result<HookRedirect, CompletionError>) -> Response {
+/// Either way one log line says how the journey ended: with the first
+/// characters of its `state`, to find it in the tenant's logs, and never a
+/// claim or a code.
+fn finish(
+    session: &Session,
+    ending: Ending,
+    redirect: Result<HookRedirect, CompletionError>,
+) -> Response {
+    let state: String = session.state().chars().take(6).collect();
     match redirect {
-        Ok(redirect) => redirect.into_response(),
+        Ok(redirect) => {
+            match ending {
+                Ending::Completed => tracing::info!(state, "interaction completed"),
+                Ending::Declined => {
+                    tracing::info!(state, reason = "terms declined", "interaction failed");
+                }
+                Ending::TooManyWrongCodes => {
+                    tracing::info!(state, reason = "too many wrong codes", "interaction failed");
+                }
+            }
+            redirect.into_response()
+        }
         Err(error) => {
-            tracing::error!(%error, "could not complete the interaction");
+            tracing::error!(state, ?ending, %error, "could not complete the interaction");
             pages::error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "We could not finish",
@@ -619,13 +583,95 @@ fn finish(redirect: Result<HookRedirect, CompletionError>) -> Response {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "dev"))]
 mod tests {
-    use super::*;
+    use hook_layer::testing::MockIssuer;
+    use tokio::net::TcpListener;
 
-    #[test]
-    fn masks_emails() {
-        assert_eq!(mask_email("ada@example.com"), "a***@example.com");
-        assert_eq!(mask_email("not an email"), "***");
+    use super::*;
+    use crate::delivery::{DeliveryError, Sending};
+
+    /// A provider that is down.
+    struct Down;
+
+    impl CodeSender for Down {
+        fn channel(&self) -> Channel {
+            Channel::Email
+        }
+
+        fn send<'a>(&'a self, _to: &'a Recipient, _code: &'a str) -> Sending<'a> {
+            Box::pin(std::future::ready(Err(DeliveryError::Failed(
+                "provider down".to_owned(),
+            ))))
+        }
+    }
+
+    /// The text after `before`, up to the next `"`.
+    fn after<'h>(html: &'h str, before: &str) -> &'h str {
+        let start = html.find(before).expect(before) + before.len();
+        &html[start..start + html[start..].find('"').unwrap()]
+    }
+
+    /// A code that cannot be sent is not a dead end: the page says so
+    /// (503), nothing is checked, and "Send a new code" is the way on.
+    #[tokio::test]
+    async fn a_code_that_cannot_be_sent_says_so() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let secret = [9u8; 32];
+        let config = Config::new(&secret, &base, &format!("{base}/interaction"), false).unwrap();
+        let app = router_with_sender(&config, Arc::new(Down));
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let token = MockIssuer::new(hook_layer::HookSecret::from_bytes(&secret).unwrap())
+            .tenant(base.clone())
+            .hook_url(config.audience.clone())
+            .redirect_url("https://tenant.vii.au01.mattr.global/callback")
+            .session()
+            .claim("email", "ada@example.com")
+            .token();
+        let http = reqwest::Client::new();
+        let step = |path: &str| format!("{base}/interaction/{path}?session_token={token}");
+
+        let details = http
+            .post(step("terms"))
+            .form(&[("decision", "accept")])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let progress = after(&details, r#"name="progress" value=""#);
+        let response = http
+            .post(step("details"))
+            .form(&[
+                ("progress", progress),
+                ("preferred_name", "Ada"),
+                ("date_of_birth", "1990-04-21"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("We could not send you a code just now"),
+            "{page}"
+        );
+        assert!(
+            page.contains("We send a 6-digit code to a***@example.com."),
+            "{page}"
+        );
+
+        let progress = after(&page, r#"name="progress" value=""#);
+        let response = http
+            .post(step("verify"))
+            .form(&[("progress", progress), ("code", "123456")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let page = response.text().await.unwrap();
+        assert!(page.contains("No code has been sent yet"), "{page}");
     }
 }

@@ -5,11 +5,21 @@
 //!
 //! The binary (`cargo run -p example-server`) wraps [`app`]; tests use it
 //! directly.
+//!
+//! Pages are askama templates in `example-server/templates/` (see
+//! [`pages`]); one-time codes go out through a [`delivery::CodeSender`].
+//!
+//! Dev mode (the simulated MATTR VII, `--dev-issuer`, starting without a
+//! secret, codes shown on screen) is compiled in only with the `dev`
+//! feature, on by default; build production binaries with
+//! `--no-default-features`.
 
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod delivery;
 pub mod details;
+#[cfg(feature = "dev")]
 mod dev_issuer;
 mod journey;
 pub mod otp;
@@ -24,34 +34,48 @@ use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
-use http::StatusCode;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use tokio::net::TcpListener;
 
 pub use config::{Args, Config, ConfigError};
+#[cfg(feature = "dev")]
 pub use dev_issuer::{CALLBACK_PATH, START_PATH};
 pub use journey::UserClaims;
 
-/// The whole server: the hook journey, `/healthz`, the stylesheet and, in
-/// dev mode, the simulated MATTR VII under `/dev`.
+/// The whole server: the hook journey, `/healthz`, the stylesheet, a 404
+/// page for anything else and, in dev mode, the simulated MATTR VII under
+/// `/dev`.
 pub fn app(config: &Config) -> Router {
+    let dev_start = dev_start(config);
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/assets/style.css", get(stylesheet))
         .merge(journey::router(config));
+    #[cfg(feature = "dev")]
     if config.dev_issuer {
         app = app.merge(dev_issuer::router(config));
     }
     // `/` belongs to the journey when the hook URL has no path; otherwise
     // it leads to the simulated MATTR VII in dev mode, or explains itself.
     if config.hook_url.path() != "/" {
-        app = if config.dev_issuer {
-            app.route("/", get(|| async { Redirect::to(START_PATH) }))
-        } else {
-            app.route("/", get(landing))
+        app = match dev_start {
+            Some(start) => app.route("/", get(move || async move { Redirect::to(start) })),
+            None => app.route("/", get(|| async { pages::landing() })),
         };
     }
-    app.layer(middleware::from_fn(log_request))
+    app.fallback(move || async move { pages::not_found(dev_start) })
+        .layer(middleware::from_fn(log_request))
+}
+
+/// The simulated MATTR VII's start page, when it is served: the way on
+/// from pages that would otherwise be dead ends in dev mode.
+fn dev_start(config: &Config) -> Option<&'static str> {
+    #[cfg(feature = "dev")]
+    if config.dev_issuer {
+        return Some(START_PATH);
+    }
+    let _ = config;
+    None
 }
 
 /// Serves `config` on `listener` until `shutdown` completes, then lets
@@ -75,18 +99,6 @@ async fn stylesheet() -> Response {
         include_str!("assets/style.css"),
     )
         .into_response()
-}
-
-async fn landing() -> Response {
-    pages::html(
-        StatusCode::OK,
-        pages::layout(
-            "Interaction hook",
-            None,
-            "<h1>Interaction hook</h1><p>This service is part of a credential issuance. \
-             Start from your wallet; you will be brought here when it is needed.</p>",
-        ),
-    )
 }
 
 /// One line per request, at debug level. The query string is left out: on

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use example_server::{Args, CALLBACK_PATH, Config, START_PATH};
+use example_server::{Args, Config};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -52,6 +52,25 @@ async fn main() -> ExitCode {
         attempts = config.attempts_kind,
         "interaction hook listening on {local}"
     );
+    #[cfg(feature = "dev")]
+    log_dev_mode(&args, &config);
+
+    match example_server::serve(listener, &config, shutdown_signal()).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            tracing::error!("server error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Says that dev mode is on and, last, which URL to open.
+#[cfg(feature = "dev")]
+fn log_dev_mode(args: &Args, config: &Config) {
+    use example_server::{CALLBACK_PATH, START_PATH};
     if args.secret.is_some() && config.dev_issuer {
         tracing::warn!(
             "--dev-issuer with a real HOOK_SECRET: the simulated MATTR VII mints tokens with the real \
@@ -69,17 +88,6 @@ async fn main() -> ExitCode {
         tracing::info!(
             "open {base}{START_PATH} in a browser to start a simulated issuance (MATTR VII's callback: {base}{CALLBACK_PATH})"
         );
-    }
-
-    match example_server::serve(listener, &config, shutdown_signal()).await {
-        Ok(()) => {
-            tracing::info!("stopped");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            tracing::error!("server error: {error}");
-            ExitCode::FAILURE
-        }
     }
 }
 

@@ -1,15 +1,15 @@
 //! The binary as a user runs it: dev mode logs the URL to open and serves
 //! it, SIGTERM shuts it down cleanly, bad settings exit with a message
-//! naming them.
+//! naming them. Built without the `dev` feature, a missing secret is such a
+//! setting.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_example-server");
 
-fn run_with(env: &[(&str, &str)]) -> (i32, String) {
+fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
     let output = Command::new(BINARY)
+        .args(args)
         .env_remove("HOOK_SECRET")
         .env_remove("HOOK_ISSUER")
         .env_remove("HOOK_URL")
@@ -24,44 +24,65 @@ fn run_with(env: &[(&str, &str)]) -> (i32, String) {
 
 #[test]
 fn bad_settings_exit_with_status_2_naming_the_setting() {
-    let secret = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
-    let cases: [(&[(&str, &str)], &str); 6] = [
+    // A constant, so that the slices below are too.
+    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    let mut cases: Vec<(&[(&str, &str)], &str)> = vec![
         (
             &[("HOOK_SECRET", "not base64!")],
             "HOOK_SECRET: not standard base64",
         ),
         (
-            &[("HOOK_SECRET", secret)],
+            &[("HOOK_SECRET", SECRET)],
             "HOOK_ISSUER: required with HOOK_SECRET",
         ),
         (
             &[
-                ("HOOK_SECRET", secret),
+                ("HOOK_SECRET", SECRET),
                 ("HOOK_ISSUER", "https://t.example"),
                 ("HOOK_URL", "http://h.example/i"),
             ],
             "HOOK_URL: must be https",
         ),
         (&[("HOOK_BIND", "not-an-address")], "--bind"),
+    ];
+    #[cfg(feature = "dev")]
+    cases.extend([
         // Dev mode's simulated MATTR VII mints tokens for anyone: it must
         // not listen beyond this machine.
-        (&[("HOOK_BIND", "0.0.0.0:0")], "HOOK_BIND: dev mode"),
+        (&[("HOOK_BIND", "0.0.0.0:0")][..], "HOOK_BIND: dev mode"),
         (&[("HOOK_BIND", "[::]:0")], "HOOK_BIND: dev mode"),
-    ];
+    ]);
+    // Without the `dev` feature there is no dev mode to fall back on.
+    #[cfg(not(feature = "dev"))]
+    cases.push((&[], "HOOK_SECRET: required: this build has no dev mode"));
     for (env, expected) in cases {
-        let (code, output) = run_with(env);
+        let (code, output) = run_with(&[], env);
         assert_eq!(code, 2, "{expected}: {output}");
         assert!(output.contains(expected), "{expected}: {output}");
         assert!(!output.contains("panicked"), "{output}");
         assert!(
-            !output.contains(&secret[..12]),
+            !output.contains(&SECRET[..12]),
             "the secret was printed: {output}"
         );
     }
 }
 
+/// Built without the `dev` feature, the binary has no `--dev-issuer`.
+#[cfg(not(feature = "dev"))]
+#[test]
+fn without_the_dev_feature_there_is_no_dev_issuer_flag() {
+    let (code, output) = run_with(&["--dev-issuer"], &[]);
+    assert_eq!(code, 2, "{output}");
+    assert!(output.contains("--dev-issuer"), "{output}");
+}
+
+#[cfg(feature = "dev")]
 #[test]
 fn dev_mode_logs_the_url_serves_it_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
     let mut child = Command::new(BINARY)
         .env_remove("HOOK_SECRET")
         .env("HOOK_BIND", "127.0.0.1:0")

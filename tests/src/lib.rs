@@ -156,7 +156,12 @@ pub fn form_action(html: &str) -> Option<String> {
     let marker = r#"<form method="post" action=""#;
     let start = html.find(marker)? + marker.len();
     let end = html[start..].find('"')?;
-    Some(html[start..start + end].replace("&amp;", "&"))
+    // askama writes `&` as `&#38;`; other escapers as `&amp;`.
+    Some(
+        html[start..start + end]
+            .replace("&#38;", "&")
+            .replace("&amp;", "&"),
+    )
 }
 
 /// The actions of every `post` form on a page, in order.

@@ -1,24 +1,73 @@
 //! The dev journey in a real browser: headless Chromium, driven over
-//! WebDriver, clicks from the simulated MATTR VII's start page to its
-//! callback page.
+//! WebDriver, from the simulated MATTR VII's start page to its callback
+//! page, on a desktop window and at a phone's viewport (390 x 844 CSS
+//! pixels, Chromium's mobile emulation).
 //!
-//! Needs Debian's `chromium` and `chromium-driver`. Without them the test
-//! says loudly that it was skipped; with `HOOK_REQUIRE_BROWSER=1` (as
-//! `.ci/run` sets) it fails instead. With `HOOK_SCREENSHOT_DIR=<dir>` it
-//! saves a screenshot of each page there (README's come from
+//! On every page, at both sizes, it checks that nothing scrolls sideways
+//! and runs axe-core with the WCAG 2.0 and 2.1 A and AA rules, failing on
+//! any violation and printing one summary line per page. It also walks the
+//! journey with the keyboard alone (Tab, Shift-Tab, Enter and typing; no
+//! clicks).
+//!
+//! Needs Debian's `chromium` and `chromium-driver`, and axe-core from npm
+//! (`npm ci --prefix tests/browser`). Without them the test says loudly
+//! that it was skipped; with `HOOK_REQUIRE_BROWSER=1` (as `.ci/run` sets)
+//! it fails instead. With `HOOK_SCREENSHOT_DIR=<dir>` it saves a screenshot
+//! of each page there, desktop and phone (README's come from
 //! `HOOK_SCREENSHOT_DIR=docs/screenshots`).
 
+use std::io::Write;
 use std::net::TcpListener as StdListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hook_tests::TestServer;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// axe-core as `npm ci --prefix tests/browser` installs it.
+const AXE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/browser/node_modules/axe-core/axe.min.js"
+);
+/// The axe-core rules checked: WCAG 2.0 and 2.1, levels A and AA.
+const AXE_TAGS: [&str; 4] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
+
+/// WebDriver key codes.
+const TAB: char = '\u{e004}';
+const ENTER: char = '\u{e007}';
+const SHIFT: char = '\u{e008}';
+
+/// Where a journey is looked at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Device {
+    /// A 1000 x 1100 window.
+    Desktop,
+    /// A 390 x 844 phone screen, through Chromium's mobile emulation.
+    Phone,
+}
+
+impl Device {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Desktop => "desktop",
+            Self::Phone => "phone",
+        }
+    }
+
+    /// Screenshot names: `3-terms.png` on the desktop, `phone-3-terms.png`
+    /// on the phone.
+    fn screenshot_prefix(self) -> &'static str {
+        match self {
+            Self::Desktop => "",
+            Self::Phone => "phone-",
+        }
+    }
+}
 
 /// chromedriver on a free loopback port, killed on drop.
 struct Driver {
@@ -49,19 +98,36 @@ impl Driver {
         }
     }
 
-    async fn client(&self) -> Client {
-        let capabilities = json!({
-            "goog:chromeOptions": {
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--disable-quic", "--lang=en-US", "--window-size=1000,1100",
-                    format!("--user-data-dir={}", self.profile.display()),
-                ],
+    /// A browser session as `device`, with its own profile.
+    async fn client(&self, device: Device) -> Client {
+        let profile = self.profile.join(device.name());
+        let mut args = vec![
+            "--headless=new".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--disable-sync".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-quic".to_owned(),
+            "--lang=en-US".to_owned(),
+            "--hide-scrollbars".to_owned(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        let mut options = json!({ "binary": CHROMIUM });
+        match device {
+            Device::Desktop => args.push("--window-size=1000,1100".to_owned()),
+            Device::Phone => {
+                args.push("--window-size=390,844".to_owned());
+                options["mobileEmulation"] = json!({
+                    "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 2.0, "touch": true },
+                });
             }
-        });
-        let serde_json::Value::Object(capabilities) = capabilities else {
+        }
+        options["args"] = json!(args);
+        let capabilities = json!({ "goog:chromeOptions": options });
+        let Value::Object(capabilities) = capabilities else {
             unreachable!()
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -88,14 +154,17 @@ impl Drop for Driver {
     }
 }
 
+fn required() -> bool {
+    std::env::var("HOOK_REQUIRE_BROWSER").is_ok_and(|value| value == "1")
+}
+
 /// Whether the browser is there; if not, skips loudly or fails when required.
 fn browser_available() -> bool {
     if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
         return true;
     }
-    let required = std::env::var("HOOK_REQUIRE_BROWSER").is_ok_and(|value| value == "1");
     assert!(
-        !required,
+        !required(),
         "HOOK_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing"
     );
     hook_tests::skip_loudly(&format!(
@@ -105,16 +174,157 @@ fn browser_available() -> bool {
     false
 }
 
-/// Saves a screenshot when `HOOK_SCREENSHOT_DIR` is set.
-async fn screenshot(client: &Client, name: &str) {
-    let Ok(dir) = std::env::var("HOOK_SCREENSHOT_DIR") else {
-        return;
-    };
-    // Relative to the workspace root, not to this package.
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let png = client.screenshot().await.unwrap();
-    std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+/// axe-core's source; if it is not installed, skips loudly or fails when
+/// required.
+fn axe_source() -> Option<String> {
+    match std::fs::read_to_string(AXE) {
+        Ok(source) => Some(source),
+        Err(error) => {
+            assert!(
+                !required(),
+                "HOOK_REQUIRE_BROWSER=1 but axe-core is missing ({AXE}: {error}); \
+                 run `npm ci --prefix tests/browser`"
+            );
+            hook_tests::skip_loudly(&format!(
+                "browser journey test: axe-core is not installed ({AXE}: {error}); \
+                 run `npm ci --prefix tests/browser` to run it"
+            ));
+            None
+        }
+    }
+}
+
+/// Writes a line where `cargo test` shows it, passing or not (the harness
+/// captures `println!`, not the process's standard error).
+fn say(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// A browser session as one device, checking every page it is shown.
+struct Browser<'a> {
+    client: Client,
+    device: Device,
+    axe: &'a str,
+    /// What went wrong on any page, reported together at the end.
+    failures: Vec<String>,
+}
+
+impl Browser<'_> {
+    /// Checks the page now shown, called `page` in the report: no sideways
+    /// scrolling, no axe-core violation. Saves a screenshot as `screenshot`
+    /// (when `HOOK_SCREENSHOT_DIR` is set).
+    async fn check(&mut self, page: &str, screenshot: Option<&str>) {
+        let device = self.device.name();
+        let widths = self
+            .client
+            .execute(
+                "return [document.documentElement.scrollWidth, window.innerWidth, window.innerHeight];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let [scroll_width, inner_width, inner_height] =
+            [0, 1, 2].map(|i| widths[i].as_u64().unwrap());
+        if self.device == Device::Phone {
+            assert_eq!(
+                (inner_width, inner_height),
+                (390, 844),
+                "the phone viewport"
+            );
+        }
+        if scroll_width > inner_width {
+            self.failures.push(format!(
+                "{page} ({device}): scrolls sideways, {scroll_width} px of content in {inner_width} px"
+            ));
+        }
+
+        let result = self.axe().await;
+        if let Some(error) = result.get("error") {
+            panic!("axe-core failed on {page} ({device}): {error}");
+        }
+        let violations = result["violations"].as_array().unwrap();
+        say(&format!(
+            "axe: {page:<28} {device:<7} {inner_width:>4}x{inner_height:<4}  {:>2} rules passed, {} violations, {} to review",
+            result["passes"],
+            violations.len(),
+            result["incomplete"],
+        ));
+        for violation in violations {
+            self.failures.push(format!(
+                "{page} ({device}): axe {} ({}): {} at {}",
+                violation["id"], violation["impact"], violation["help"], violation["nodes"]
+            ));
+        }
+
+        if let Some(name) = screenshot {
+            self.screenshot(name).await;
+        }
+    }
+
+    /// Injects axe-core into the page and runs the WCAG A and AA rules:
+    /// the counts of rules passed and to review, and each violation.
+    async fn axe(&self) -> Value {
+        self.client.execute(self.axe, vec![]).await.unwrap();
+        self.client
+            .execute_async(
+                r#"const done = arguments[arguments.length - 1];
+                axe.run(document, {
+                    runOnly: { type: "tag", values: arguments[0] },
+                    resultTypes: ["violations"],
+                }).then(
+                    (r) => done({
+                        passes: r.passes.length,
+                        incomplete: r.incomplete.length,
+                        violations: r.violations.map((v) => ({
+                            id: v.id,
+                            impact: v.impact,
+                            help: v.help,
+                            nodes: v.nodes.map((n) => n.target.join(" ")),
+                        })),
+                    }),
+                    (e) => done({ error: String(e) }),
+                );"#,
+                vec![json!(AXE_TAGS)],
+            )
+            .await
+            .unwrap()
+    }
+
+    /// Makes sure the check can fail: an image without a text alternative,
+    /// planted in the page, is a violation axe-core reports.
+    async fn axe_finds_a_planted_violation(&self) {
+        self.client
+            .execute(
+                "const img = document.createElement('img');
+                 img.src = '/assets/none.png';
+                 document.querySelector('main').append(img);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let result = self.axe().await;
+        let ids: Vec<&Value> = result["violations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|violation| &violation["id"])
+            .collect();
+        assert!(ids.contains(&&json!("image-alt")), "{result}");
+        self.client.refresh().await.unwrap();
+    }
+
+    /// Saves a screenshot when `HOOK_SCREENSHOT_DIR` is set.
+    async fn screenshot(&self, name: &str) {
+        let Ok(dir) = std::env::var("HOOK_SCREENSHOT_DIR") else {
+            return;
+        };
+        // Relative to the workspace root, not to this package.
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        let file = format!("{}{name}.png", self.device.screenshot_prefix());
+        std::fs::write(dir.join(file), png).unwrap();
+    }
 }
 
 async fn click(client: &Client, css: &str) {
@@ -163,53 +373,69 @@ async fn the_dev_journey_in_a_browser() {
     if !browser_available() {
         return;
     }
+    let Some(axe) = axe_source() else {
+        return;
+    };
     let server = TestServer::start().await;
     let driver = Driver::start();
-    let client = driver.client().await;
-    let result = run_journeys(&client, &server).await;
-    client.close().await.unwrap();
-    result.unwrap();
+    let mut failures = Vec::new();
+    for device in [Device::Desktop, Device::Phone] {
+        let mut browser = Browser {
+            client: driver.client(device).await,
+            device,
+            axe: &axe,
+            failures: Vec::new(),
+        };
+        complete_journey(&mut browser, &server).await;
+        decline_journey(&mut browser, &server).await;
+        dead_ends(&mut browser, &server).await;
+        failures.append(&mut browser.failures);
+        browser.client.close().await.unwrap();
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Both journeys, so the browser is closed however they end.
-async fn run_journeys(client: &Client, server: &TestServer) -> Result<(), String> {
-    complete_journey(client, server).await;
-    decline_journey(client, server).await;
-    Ok(())
-}
-
-async fn complete_journey(client: &Client, server: &TestServer) {
+async fn complete_journey(browser: &mut Browser<'_>, server: &TestServer) {
+    let client = browser.client.clone();
     client.goto(&server.url("/")).await.unwrap();
-    expect_heading(client, "Simulated MATTR VII").await;
-    screenshot(client, "1-simulated-mattr-start").await;
-    click(client, "form button[type=submit]").await;
+    expect_heading(&client, "Simulated MATTR VII").await;
+    browser
+        .check("simulated MATTR VII start", Some("1-simulated-mattr-start"))
+        .await;
+    browser.axe_finds_a_planted_violation().await;
+    expect_heading(&client, "Simulated MATTR VII").await;
+    click(&client, "form button[type=submit]").await;
 
-    expect_heading(client, "Hello, Ada").await;
-    assert!(text(client, "dl.claims").await.contains("ada@example.com"));
+    expect_heading(&client, "Hello, Ada").await;
+    let claims = text(&client, "dl.claims").await;
+    assert!(claims.contains("ada@example.com"), "{claims}");
+    assert!(claims.contains("Given name"), "readable labels: {claims}");
     let url = client.current_url().await.unwrap();
     assert_eq!(url.path(), "/interaction");
-    screenshot(client, "2-welcome").await;
-    click(client, "form button[type=submit]").await;
+    browser.check("welcome", Some("2-welcome")).await;
+    click(&client, "form button[type=submit]").await;
 
-    expect_heading(client, "Terms of service").await;
-    screenshot(client, "3-terms").await;
-    click(client, "button[value=accept]").await;
+    expect_heading(&client, "Terms of service").await;
+    browser.check("terms", Some("3-terms")).await;
+    click(&client, "button[value=accept]").await;
 
-    expect_heading(client, "A few details").await;
+    expect_heading(&client, "A few details").await;
     // A bad date first, to see the errors on the form.
-    set_date(client, "2999-01-01").await;
-    click(client, "form button[type=submit]").await;
+    set_date(&client, "2999-01-01").await;
+    click(&client, "form button[type=submit]").await;
     assert!(
-        text(client, "#date_of_birth-error")
+        text(&client, "#date_of_birth-error")
             .await
             .contains("must be in the past")
     );
     assert!(
-        text(client, "#preferred_name-error")
+        text(&client, "#preferred_name-error")
             .await
             .contains("Enter the name")
     );
-    screenshot(client, "4-details-with-errors").await;
+    browser
+        .check("details with errors", Some("4-details-with-errors"))
+        .await;
 
     client
         .find(Locator::Id("preferred_name"))
@@ -218,26 +444,33 @@ async fn complete_journey(client: &Client, server: &TestServer) {
         .send_keys("Ada")
         .await
         .unwrap();
-    set_date(client, "1990-04-21").await;
-    screenshot(client, "5-details").await;
-    click(client, "form button[type=submit]").await;
+    set_date(&client, "1990-04-21").await;
+    browser.check("details", Some("5-details")).await;
+    click(&client, "form button[type=submit]").await;
 
-    expect_heading(client, "Enter your one-time code").await;
-    let code = text(client, "#dev-code").await;
+    expect_heading(&client, "Enter your one-time code").await;
+    let code = text(&client, "#dev-code").await;
     assert_eq!(code.len(), 6);
-    client
-        .find(Locator::Id("code"))
-        .await
-        .unwrap()
-        .send_keys(&code)
-        .await
-        .unwrap();
-    screenshot(client, "6-one-time-code").await;
-    click(client, "form button[type=submit]").await;
+    type_code(&client, &code).await;
+    browser
+        .check("one-time code", Some("6-one-time-code"))
+        .await;
+    // A wrong code first, to see the error.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    type_code(&client, wrong).await;
+    click(&client, "form button[type=submit]").await;
+    assert!(
+        text(&client, "#code-error")
+            .await
+            .contains("That code is not right")
+    );
+    browser.check("one-time code, wrong code", None).await;
+    type_code(&client, &code).await;
+    click(&client, "form button[type=submit]").await;
 
-    expect_heading(client, "Issuance continues").await;
+    expect_heading(&client, "Issuance continues").await;
     assert_eq!(client.current_url().await.unwrap().path(), "/dev/callback");
-    let claims = text(client, "dl.claims").await;
+    let claims = text(&client, "dl.claims").await;
     for expected in [
         "preferredName",
         "Ada",
@@ -248,7 +481,24 @@ async fn complete_journey(client: &Client, server: &TestServer) {
     ] {
         assert!(claims.contains(expected), "{expected} in {claims}");
     }
-    screenshot(client, "7-issuance-continues").await;
+    browser
+        .check("outcome: issuance continues", Some("7-issuance-continues"))
+        .await;
+
+    // Reloading the outcome answers the same issuance twice: a dead end
+    // that leads back to the start page.
+    client.refresh().await.unwrap();
+    expect_heading(&client, "Unknown issuance").await;
+    browser.check("outcome: unknown issuance", None).await;
+    click(&client, "a.button").await;
+    expect_heading(&client, "Simulated MATTR VII").await;
+}
+
+/// Replaces the code field's contents with `code`.
+async fn type_code(client: &Client, code: &str) {
+    let input = client.find(Locator::Id("code")).await.unwrap();
+    input.clear().await.unwrap();
+    input.send_keys(code).await.unwrap();
 }
 
 /// Date inputs take typed text in the browser's locale; setting the value
@@ -265,18 +515,177 @@ async fn set_date(client: &Client, date: &str) {
         .unwrap();
 }
 
-async fn decline_journey(client: &Client, server: &TestServer) {
+async fn decline_journey(browser: &mut Browser<'_>, server: &TestServer) {
+    let client = browser.client.clone();
     client.goto(&server.url("/")).await.unwrap();
-    click(client, "form button[type=submit]").await;
-    expect_heading(client, "Hello, Ada").await;
-    click(client, "form button[type=submit]").await;
-    expect_heading(client, "Terms of service").await;
-    click(client, "button[value=decline]").await;
+    click(&client, "form button[type=submit]").await;
+    expect_heading(&client, "Hello, Ada").await;
+    click(&client, "form button[type=submit]").await;
+    expect_heading(&client, "Terms of service").await;
+    let decline = text(&client, "button[value=decline]").await;
+    assert_eq!(decline, "Decline and end issuance");
+    click(&client, "button[value=decline]").await;
 
-    expect_heading(client, "Issuance failed").await;
+    expect_heading(&client, "Issuance failed").await;
     assert_eq!(
-        text(client, "#failure").await,
-        "The holder declined the terms of service"
+        text(&client, "#failure").await,
+        "The holder declined the terms of service."
     );
-    screenshot(client, "8-issuance-failed").await;
+    browser
+        .check("outcome: issuance failed", Some("8-issuance-failed"))
+        .await;
+}
+
+/// The pages off the journey: the hook without a token, and a path that
+/// leads nowhere. In dev mode both lead back to the simulated start page.
+async fn dead_ends(browser: &mut Browser<'_>, server: &TestServer) {
+    let client = browser.client.clone();
+    client.goto(&server.url("/interaction")).await.unwrap();
+    expect_heading(&client, "Start from your wallet").await;
+    browser.check("rejection: no token", None).await;
+    click(&client, "a.button[href='/dev']").await;
+    expect_heading(&client, "Simulated MATTR VII").await;
+
+    client.goto(&server.url("/no/such/page")).await.unwrap();
+    expect_heading(&client, "Page not found").await;
+    browser.check("404", None).await;
+}
+
+/// The journey with the keyboard alone: from the start page to the success
+/// outcome with Tab, Shift-Tab, Enter and typing, as WebDriver key actions
+/// on whatever has focus. No element is clicked or sent keys directly;
+/// reading the page (the dev code, where focus is) is allowed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboard_alone_completes_the_journey() {
+    if !browser_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let driver = Driver::start();
+    let client = driver.client(Device::Desktop).await;
+    keyboard_journey(&client, &server).await;
+    client.close().await.unwrap();
+}
+
+async fn keyboard_journey(client: &Client, server: &TestServer) {
+    client.goto(&server.url("/dev")).await.unwrap();
+    expect_heading(client, "Simulated MATTR VII").await;
+    tab_to(client, "button[type=submit]").await;
+    keys(client, &[ENTER]).await;
+
+    expect_heading(client, "Hello, Ada").await;
+    tab_to(client, "button[type=submit]").await;
+    keys(client, &[ENTER]).await;
+
+    expect_heading(client, "Terms of service").await;
+    // The terms scroll, so they take focus on the way.
+    tab_to(client, ".terms").await;
+    tab_to(client, "button[value=decline]").await;
+    // Back one, to Accept.
+    shift_tab(client).await;
+    assert_focus(client, "button[value=accept]").await;
+    keys(client, &[ENTER]).await;
+
+    expect_heading(client, "A few details").await;
+    tab_to(client, "#preferred_name").await;
+    type_text(client, "Ada").await;
+    tab_to(client, "#date_of_birth").await;
+    // Chromium's en-US date field: month, day, year, moving on by itself.
+    type_text(client, "04211990").await;
+    let date = client
+        .execute(
+            "return document.getElementById('date_of_birth').value;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(date, "1990-04-21", "the date typed into the date field");
+    tab_to(client, "button[type=submit]").await;
+    keys(client, &[ENTER]).await;
+
+    expect_heading(client, "Enter your one-time code").await;
+    let code = text(client, "#dev-code").await;
+    tab_to(client, "#code").await;
+    type_text(client, &code).await;
+    // Enter in the field submits its form.
+    keys(client, &[ENTER]).await;
+
+    expect_heading(client, "Issuance continues").await;
+    let claims = text(client, "dl.claims").await;
+    assert!(claims.contains("1990-04-21"), "{claims}");
+}
+
+/// Presses and releases `sequence` key by key.
+async fn keys(client: &Client, sequence: &[char]) {
+    let mut actions = KeyActions::new("keyboard".to_owned());
+    for &key in sequence {
+        actions = actions
+            .then(KeyAction::Down { value: key })
+            .then(KeyAction::Up { value: key });
+    }
+    client.perform_actions(actions).await.unwrap();
+}
+
+async fn type_text(client: &Client, text: &str) {
+    let sequence: Vec<char> = text.chars().collect();
+    keys(client, &sequence).await;
+}
+
+async fn shift_tab(client: &Client) {
+    let actions = KeyActions::new("keyboard".to_owned())
+        .then(KeyAction::Down { value: SHIFT })
+        .then(KeyAction::Down { value: TAB })
+        .then(KeyAction::Up { value: TAB })
+        .then(KeyAction::Up { value: SHIFT });
+    client.perform_actions(actions).await.unwrap();
+}
+
+/// What has focus, for messages: `button[name=decision] Accept and continue`.
+async fn focused(client: &Client) -> String {
+    let described = client
+        .execute(
+            "const e = document.activeElement;
+             if (!e || e === document.body) return 'the page';
+             const name = e.getAttribute('name');
+             return e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+               + (name ? '[name=' + name + ']' : '') + ' ' + (e.innerText || '').trim().slice(0, 40);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    described.as_str().unwrap_or_default().to_owned()
+}
+
+/// Whether the focused element matches `css` and shows that it has focus.
+async fn focus_is(client: &Client, css: &str) -> (bool, bool) {
+    let state = client
+        .execute(
+            "const e = document.activeElement;
+             if (!e || !e.matches(arguments[0])) return [false, false];
+             const style = getComputedStyle(e);
+             return [true, style.outlineStyle !== 'none' && style.outlineWidth !== '0px'];",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+    (state[0] == true, state[1] == true)
+}
+
+async fn assert_focus(client: &Client, css: &str) {
+    let (matches, visible) = focus_is(client, css).await;
+    assert!(matches, "focus on {css}, not on {}", focused(client).await);
+    assert!(visible, "{css} has focus but shows no focus outline");
+}
+
+/// Presses Tab until `css` has focus, at most 12 times.
+async fn tab_to(client: &Client, css: &str) {
+    let mut path = Vec::new();
+    for _ in 0..12 {
+        keys(client, &[TAB]).await;
+        if focus_is(client, css).await.0 {
+            return assert_focus(client, css).await;
+        }
+        path.push(focused(client).await);
+    }
+    panic!("Tab never reached {css}; focus went through {path:?}");
 }

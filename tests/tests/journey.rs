@@ -180,11 +180,11 @@ async fn declining_the_terms_fails_the_issuance() {
     assert_eq!(
         outcome,
         Outcome::Failed {
-            message: "The holder declined the terms of service".into()
+            message: "The holder declined the terms of service.".into()
         }
     );
     assert!(page.contains("Issuance failed"));
-    assert!(page.contains("declined the terms of service"));
+    assert!(page.contains("The holder declined the terms of service."));
 }
 
 #[tokio::test]
@@ -594,4 +594,104 @@ async fn parallel_wrong_codes(server: TestServer) {
     let (outcome, _) = journey.submit_expecting_return(&[("code", &code)]).await;
     assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
     server.stop().await;
+}
+
+/// An address that leads nowhere gets a small 404 page in the same frame,
+/// with the way back to the simulated MATTR VII in dev mode only.
+#[tokio::test]
+async fn unknown_paths_get_a_404_page() {
+    for dev in [true, false] {
+        let server = TestServer::start_with(dev).await;
+        let response = client()
+            .get(server.url("/no/such/page"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("<h1>Page not found</h1>"), "{page}");
+        assert!(page.contains(r#"href="/assets/style.css""#), "{page}");
+        assert_eq!(page.contains(r#"href="/dev""#), dev, "{page}");
+        server.stop().await;
+    }
+}
+
+/// The hook without a token is a dead end for someone trying the example:
+/// in dev mode the page leads to the simulated MATTR VII, otherwise not.
+#[tokio::test]
+async fn the_rejection_page_leads_to_the_simulated_issuer_in_dev_mode_only() {
+    for dev in [true, false] {
+        let server = TestServer::start_with(dev).await;
+        let response = client()
+            .get(server.url("/interaction"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let page = response.text().await.unwrap();
+        assert!(page.contains("Start from your wallet"), "{page}");
+        assert_eq!(page.contains(r#"href="/dev""#), dev, "{page}");
+        server.stop().await;
+    }
+}
+
+/// The welcome page names the claims for people, not by their keys.
+#[tokio::test]
+async fn the_welcome_page_shows_readable_claim_names() {
+    let server = TestServer::start().await;
+    let token = server
+        .issuer()
+        .session()
+        .claim("given_name", "Ada")
+        .claim("email", "ada@example.com")
+        .claim("phone_number", "+64 21 555 0134")
+        .token();
+    let page = client()
+        .get(server.url(&format!("/interaction?session_token={token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for label in [
+        "<dt>Given name</dt><dd>Ada</dd>",
+        "<dt>Email</dt><dd>ada@example.com</dd>",
+        "<dt>Phone number</dt><dd>+64 21 555 0134</dd>",
+    ] {
+        assert!(page.contains(label), "{label} in {page}");
+    }
+    assert!(!page.contains("given_name<"), "{page}");
+}
+
+/// Claim values are data, never markup: askama escapes them in text and
+/// in attributes.
+#[tokio::test]
+async fn claims_cannot_inject_markup() {
+    let server = TestServer::start().await;
+    let token = server
+        .issuer()
+        .session()
+        .claim("given_name", "<script>alert(1)</script>")
+        .claim("\"><img src=x>", "x")
+        .token();
+    let page = client()
+        .get(server.url(&format!("/interaction?session_token={token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!page.contains("<script>alert"), "{page}");
+    assert!(!page.contains("<img"), "{page}");
+    assert!(page.contains("Hello, &#60;script&#62;"), "{page}");
 }
