@@ -4,13 +4,14 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use clap::Parser;
 use hook_layer::attempts::{AttemptStore, MemoryStore, RedisStore};
-use hook_layer::{HookSecret, MIN_SECRET_LEN, SecretError};
+use hook_layer::{HookSecret, InteractionHookLayer, Tenant};
 use url::Url;
+#[cfg(feature = "dev")]
 use zeroize::Zeroizing;
+
+use crate::tenants::{TenantConfig, parse_secrets, parse_tenants_file};
 
 /// An interaction hook for MATTR VII: terms of service, extra details and
 /// a one-time code, then back to the issuance.
@@ -23,7 +24,9 @@ use zeroize::Zeroizing;
 // These comments are the `--help` text, where bare URLs read best.
 #[allow(rustdoc::bare_urls)]
 pub struct Args {
-    /// The hook secret, base64, exactly as MATTR VII returned it.
+    /// The hook secret, base64, exactly as MATTR VII returned it. During a
+    /// rotation: the current secret first, then older ones still accepted,
+    /// separated by commas.
     #[arg(long, env = "HOOK_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
 
@@ -37,6 +40,12 @@ pub struct Args {
     /// Required with HOOK_SECRET.
     #[arg(long = "hook-url", env = "HOOK_URL")]
     pub hook_url: Option<String>,
+
+    /// Serve several MATTR VII tenants, read from this TOML file (each
+    /// [[tenant]] with issuer, hook_url, and secrets or secret_env), instead
+    /// of HOOK_SECRET, HOOK_ISSUER and HOOK_URL.
+    #[arg(long, env = "HOOK_TENANTS", value_name = "FILE")]
+    pub tenants: Option<std::path::PathBuf>,
 
     /// Address to listen on.
     #[arg(long, env = "HOOK_BIND", default_value = "127.0.0.1:3000")]
@@ -64,7 +73,14 @@ pub struct Args {
 /// Everything the app needs, validated.
 #[derive(Clone)]
 pub struct Config {
-    /// Verifies incoming tokens, signs responses and seals journey state.
+    /// The tenants the hook serves, each with its secrets (current first).
+    /// The fields below describe the first one, which the simulated MATTR
+    /// VII plays in dev mode.
+    pub tenants: Vec<TenantConfig>,
+    /// The layer for these tenants (issuers, audiences, secrets); the
+    /// journey adds its claims type and pages.
+    pub layer: InteractionHookLayer,
+    /// The first tenant's current secret.
     pub secret: HookSecret,
     /// Where attempt counts live: memory by default, Redis when configured.
     pub attempts: Arc<dyn AttemptStore>,
@@ -100,19 +116,99 @@ impl Config {
         }
         let hook_secret = HookSecret::from_bytes(secret)
             .map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
-        let audience = hook_url.trim().to_owned();
-        let hook_url = parse_hook_url(&audience)?;
-        let issuer = parse_issuer(issuer.trim())?;
+        let tenant = TenantConfig {
+            name: None,
+            issuer: issuer.trim().to_owned(),
+            hook_url: hook_url.trim().to_owned(),
+            secrets: vec![hook_secret],
+        };
+        Self::from_tenants(vec![tenant], dev_issuer, None)
+    }
+
+    /// A configuration serving `tenants` (each validated as `HOOK_ISSUER`
+    /// and `HOOK_URL` are; their hook URLs must share one path, where the
+    /// journey is mounted).
+    pub fn for_tenants(tenants: Vec<TenantConfig>, dev_issuer: bool) -> Result<Self, ConfigError> {
+        Self::from_tenants(tenants, dev_issuer, Some("HOOK_TENANTS"))
+    }
+
+    /// A configuration for `tenants` (validated here). `source` names the
+    /// tenants file in errors; without one, errors name the single-tenant
+    /// settings.
+    fn from_tenants(
+        tenants: Vec<TenantConfig>,
+        dev_issuer: bool,
+        source: Option<&'static str>,
+    ) -> Result<Self, ConfigError> {
+        #[cfg(not(feature = "dev"))]
+        if dev_issuer {
+            return Err(ConfigError::new("--dev-issuer", NO_DEV_MODE));
+        }
+        let in_file = |index: usize, error: ConfigError| match source {
+            Some(setting) => ConfigError::new(setting, format!("tenant {}: {error}", index + 1)),
+            None => error,
+        };
+        let mut mount: Option<Url> = None;
+        for (index, tenant) in tenants.iter().enumerate() {
+            parse_issuer(&tenant.issuer).map_err(|error| in_file(index, error))?;
+            let url = parse_hook_url(&tenant.hook_url).map_err(|error| in_file(index, error))?;
+            match &mount {
+                // The journey is mounted once, at the hook URL's path.
+                Some(first) if first.path() != url.path() => {
+                    return Err(in_file(
+                        index,
+                        ConfigError::new(
+                            "hook_url",
+                            format!(
+                                "every tenant's hook URL must have the path {}",
+                                first.path()
+                            ),
+                        ),
+                    ));
+                }
+                Some(_) => {}
+                None => mount = Some(url),
+            }
+        }
+        let Some(hook_url) = mount else {
+            return Err(ConfigError::new(
+                source.unwrap_or("HOOK_SECRET"),
+                "no tenant",
+            ));
+        };
+        let layer = layer_for(&tenants)
+            .map_err(|error| ConfigError::new(source.unwrap_or("HOOK_ISSUER"), error))?;
+        let first = &tenants[0];
         Ok(Self {
-            secret: hook_secret,
+            secret: first.secrets[0].clone(),
+            issuer: first.issuer.clone(),
+            audience: first.hook_url.clone(),
+            hook_url,
+            layer,
+            tenants,
             attempts: Arc::new(MemoryStore::default()),
             attempts_kind: "memory",
-            issuer,
-            hook_url,
-            audience,
             #[cfg(feature = "dev")]
             dev_issuer,
             load_test_routes: false,
+        })
+    }
+
+    /// Also accepts `previous` secrets for the (single) tenant, as during a
+    /// rotation; the current one stays first.
+    pub fn with_previous_secrets(self, previous: Vec<HookSecret>) -> Result<Self, ConfigError> {
+        let mut tenants = self.tenants;
+        tenants[0].secrets.extend(previous);
+        #[cfg(feature = "dev")]
+        let dev_issuer = self.dev_issuer;
+        #[cfg(not(feature = "dev"))]
+        let dev_issuer = false;
+        let config = Self::from_tenants(tenants, dev_issuer, None)?;
+        Ok(Self {
+            attempts: self.attempts,
+            attempts_kind: self.attempts_kind,
+            load_test_routes: self.load_test_routes,
+            ..config
         })
     }
 
@@ -133,7 +229,7 @@ impl Config {
                 ),
             ));
         }
-        let mut secret = Zeroizing::new([0u8; MIN_SECRET_LEN]);
+        let mut secret = Zeroizing::new([0u8; hook_layer::MIN_SECRET_LEN]);
         getrandom::fill(&mut *secret).map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
         let base = base_url(local);
         Self::new(&*secret, &base, &format!("{base}/interaction"), true)
@@ -147,6 +243,27 @@ impl Config {
     }
 
     fn from_settings(args: &Args, local: SocketAddr) -> Result<Self, ConfigError> {
+        #[cfg(feature = "dev")]
+        let dev_issuer = args.dev_issuer;
+        #[cfg(not(feature = "dev"))]
+        let dev_issuer = false;
+        if let Some(path) = &args.tenants {
+            if args.secret.is_some() || args.issuer.is_some() || args.hook_url.is_some() {
+                return Err(ConfigError::new(
+                    "HOOK_TENANTS",
+                    "give either a tenants file or HOOK_SECRET, HOOK_ISSUER and HOOK_URL, not both",
+                ));
+            }
+            let text = std::fs::read_to_string(path).map_err(|error| {
+                ConfigError::new(
+                    "HOOK_TENANTS",
+                    format!("cannot read {}: {error}", path.display()),
+                )
+            })?;
+            let tenants = parse_tenants_file(&text, |name| std::env::var(name).ok())
+                .map_err(|error| ConfigError::new("HOOK_TENANTS", error))?;
+            return Self::from_tenants(tenants, dev_issuer, Some("HOOK_TENANTS"));
+        }
         let Some(encoded) = &args.secret else {
             // A deployment that set these but lost its secret must not start
             // quietly in dev mode with a simulated issuer.
@@ -168,18 +285,8 @@ impl Config {
                 ));
             }
         };
-        let secret = Zeroizing::new(STANDARD.decode(encoded.trim()).map_err(|_| {
-            ConfigError::new(
-                "HOOK_SECRET",
-                "not standard base64; paste it exactly as MATTR VII returned it",
-            )
-        })?);
-        if secret.len() < MIN_SECRET_LEN {
-            return Err(ConfigError::new(
-                "HOOK_SECRET",
-                SecretError::TooShort { len: secret.len() },
-            ));
-        }
+        let secrets = parse_secrets(encoded.split(','))
+            .map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
         let issuer = args
             .issuer
             .as_deref()
@@ -188,11 +295,13 @@ impl Config {
             .hook_url
             .as_deref()
             .ok_or_else(|| ConfigError::new("HOOK_URL", "required with HOOK_SECRET"))?;
-        #[cfg(feature = "dev")]
-        let dev_issuer = args.dev_issuer;
-        #[cfg(not(feature = "dev"))]
-        let dev_issuer = false;
-        Self::new(&secret, issuer, hook_url, dev_issuer)
+        let tenant = TenantConfig {
+            name: None,
+            issuer: issuer.trim().to_owned(),
+            hook_url: hook_url.trim().to_owned(),
+            secrets,
+        };
+        Self::from_tenants(vec![tenant], dev_issuer, None)
     }
 
     /// Keeps attempt counts in `store` instead of this process's memory.
@@ -219,6 +328,32 @@ impl Config {
     pub fn base_url(&self) -> String {
         self.hook_url.origin().ascii_serialization()
     }
+}
+
+/// The layer for the configured tenants: one, with its secrets, or several,
+/// chosen by each token's issuer.
+fn layer_for(tenants: &[TenantConfig]) -> Result<InteractionHookLayer, hook_layer::TenantError> {
+    let tenant = |config: &TenantConfig| {
+        let mut tenant = Tenant::new(config.issuer.clone(), config.secrets[0].clone())
+            .audience(config.hook_url.clone());
+        for previous in &config.secrets[1..] {
+            tenant = tenant.previous_secret(previous.clone());
+        }
+        match &config.name {
+            Some(name) => tenant.name(name.clone()),
+            None => tenant,
+        }
+    };
+    if let [single] = tenants {
+        let mut layer = InteractionHookLayer::new(single.secrets[0].clone())
+            .issuer(single.issuer.clone())
+            .audience(single.hook_url.clone());
+        for previous in &single.secrets[1..] {
+            layer = layer.previous_secret(previous.clone());
+        }
+        return Ok(layer);
+    }
+    InteractionHookLayer::with_tenants(tenants.iter().map(tenant))
 }
 
 /// Why a build without the `dev` feature needs a secret.
@@ -304,7 +439,7 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Config");
         debug
-            .field("secret", &self.secret)
+            .field("tenants", &self.tenants)
             .field("attempts", &self.attempts_kind)
             .field("issuer", &self.issuer)
             .field("hook_url", &self.hook_url)
@@ -519,6 +654,143 @@ mod tests {
             "HOOK_SECRET: required when HOOK_ISSUER or HOOK_URL is set"
         );
         assert!(Args::try_parse_from(["example-server", "--bind", "nowhere"]).is_err());
+    }
+
+    const OLD: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+
+    #[test]
+    fn hook_secret_takes_the_current_secret_then_older_ones() {
+        let list = [
+            "--secret",
+            &format!("{SECRET}, {OLD}"),
+            "--issuer",
+            "https://t.example",
+            "--hook-url",
+            "https://h.example/i",
+        ]
+        .map(str::to_owned);
+        let args =
+            Args::try_parse_from(std::iter::once("example-server".to_owned()).chain(list)).unwrap();
+        let config = Config::from_args(&args, LOCAL.parse().unwrap()).unwrap();
+        assert_eq!(config.tenants.len(), 1);
+        assert_eq!(config.tenants[0].secrets.len(), 2);
+        let bad = error(&[
+            "--secret",
+            &format!("{SECRET},nope!"),
+            "--issuer",
+            "https://t.example",
+            "--hook-url",
+            "https://h.example/i",
+        ]);
+        assert!(
+            bad.starts_with("HOOK_SECRET: not standard base64 (secret 2)"),
+            "{bad}"
+        );
+        assert!(!bad.contains("dGtU"), "{bad}");
+    }
+
+    /// A tenants file in a fresh temporary directory, removed on drop.
+    struct TenantsFile(std::path::PathBuf);
+
+    impl TenantsFile {
+        fn new(text: &str) -> Self {
+            let mut bytes = [0u8; 8];
+            getrandom::fill(&mut bytes).unwrap();
+            let name: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+            let path = std::env::temp_dir().join(format!("hook-tenants-{name}.toml"));
+            std::fs::write(&path, text).unwrap();
+            Self(path)
+        }
+
+        fn load(&self, extra: &[&str]) -> Result<Config, ConfigError> {
+            let path = self.0.to_str().unwrap();
+            let args = args(&[&["--tenants", path], extra].concat());
+            Config::from_args(&args, LOCAL.parse().unwrap())
+        }
+    }
+
+    impl Drop for TenantsFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn tenant(issuer: &str, hook_url: &str, secrets: &[&str]) -> String {
+        let secrets: Vec<String> = secrets.iter().map(|s| format!("{s:?}")).collect();
+        format!(
+            "[[tenant]]\nissuer = {issuer:?}\nhook_url = {hook_url:?}\nsecrets = [{}]\n",
+            secrets.join(", ")
+        )
+    }
+
+    #[test]
+    fn several_tenants_from_a_file() {
+        let file = TenantsFile::new(&format!(
+            "{}{}",
+            tenant(
+                "https://a.example",
+                "https://hook.example/interaction",
+                &[SECRET, OLD]
+            ),
+            tenant(
+                "https://b.example",
+                "https://other.example/interaction",
+                &[OLD]
+            )
+        ));
+        let config = file.load(&[]).unwrap();
+        assert_eq!(config.tenants.len(), 2);
+        assert_eq!(config.issuer, "https://a.example");
+        assert_eq!(config.hook_url.path(), "/interaction");
+        assert!(!format!("{config:?}").contains("dGtU"));
+
+        let both = file.load(&["--secret", SECRET]).unwrap_err().to_string();
+        assert!(
+            both.starts_with("HOOK_TENANTS: give either a tenants file"),
+            "{both}"
+        );
+    }
+
+    #[test]
+    fn bad_tenants_files_are_named() {
+        let cases = [
+            (
+                format!(
+                    "{}{}",
+                    tenant(
+                        "https://a.example",
+                        "https://hook.example/interaction",
+                        &[SECRET]
+                    ),
+                    tenant("https://b.example", "https://hook.example/other", &[OLD])
+                ),
+                "HOOK_TENANTS: tenant 2: hook_url: every tenant's hook URL must have the path /interaction",
+            ),
+            (
+                format!(
+                    "{}{}",
+                    tenant("https://a.example", "https://hook.example/i", &[SECRET]),
+                    tenant("https://A.example/", "https://hook.example/i", &[OLD])
+                ),
+                "HOOK_TENANTS: two tenants have the issuer",
+            ),
+            (
+                tenant("http://a.example", "https://hook.example/i", &[SECRET]),
+                "HOOK_TENANTS: tenant 1: HOOK_ISSUER: must be https",
+            ),
+        ];
+        for (text, expected) in cases {
+            let message = TenantsFile::new(&text).load(&[]).unwrap_err().to_string();
+            assert!(message.starts_with(expected), "{message}");
+        }
+        let missing = args(&["--tenants", "/nonexistent/tenants.toml"]);
+        let message = Config::from_args(&missing, LOCAL.parse().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.starts_with("HOOK_TENANTS: cannot read"),
+            "{message}"
+        );
     }
 
     #[test]

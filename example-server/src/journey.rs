@@ -11,9 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Router, routing::post};
 use hook_layer::attempts::{AttemptError, AttemptLimiter};
-use hook_layer::{
-    CompletionError, HookRedirect, HookSession, InteractionHookLayer, SESSION_TOKEN_PARAM,
-};
+use hook_layer::{CompletionError, HookRedirect, HookSession, SESSION_TOKEN_PARAM};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
@@ -82,13 +80,9 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
     };
     let dev_start = crate::dev_start(config);
     #[cfg_attr(not(feature = "dev"), allow(unused_mut))]
-    let mut layer = InteractionHookLayer::new(config.secret.clone())
-        .issuer(config.issuer.clone())
-        .audience(config.audience.clone())
-        .claims::<UserClaims>()
-        .on_rejection(move |rejection: &hook_layer::Rejection| {
-            pages::rejection(rejection, dev_start)
-        });
+    let mut layer = config.layer.clone().claims::<UserClaims>().on_rejection(
+        move |rejection: &hook_layer::Rejection| pages::rejection(rejection, dev_start),
+    );
     #[cfg(feature = "dev")]
     if config.dev_issuer {
         // The simulated MATTR VII's callback is on this server, usually on

@@ -25,6 +25,7 @@ mod journey;
 pub mod otp;
 pub mod pages;
 pub mod progress;
+pub mod tenants;
 
 use std::future::Future;
 use std::time::Instant;

@@ -52,7 +52,9 @@ impl TestServer {
         .await
     }
 
-    async fn start_configured(
+    /// Starts the server with the hook at `hook_path`, dev mode or not, and
+    /// the configuration changed by `change` (more secrets, tenants).
+    pub async fn start_configured(
         hook_path: &str,
         dev_issuer: bool,
         change: impl FnOnce(Config) -> Config,
