@@ -125,17 +125,9 @@ impl Policy {
         token: &str,
     ) -> Result<HookSession<C>, Rejection> {
         self.check_length(token)?;
-        let mut segments = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) = (
-            segments.next(),
-            segments.next(),
-            segments.next(),
-            segments.next(),
-        ) else {
-            return Err(Rejection::MalformedToken(
-                "expected three dot-separated segments",
-            ));
-        };
+        let (header, payload, signature) = segments(token).ok_or(Rejection::MalformedToken(
+            "expected three dot-separated segments",
+        ))?;
         check_header(header)?;
         let signing_input = &token.as_bytes()[..header.len() + 1 + payload.len()];
         let tag = jwt::decode_tag(signature).ok_or(Rejection::BadSignature)?;
@@ -144,23 +136,35 @@ impl Policy {
             let secret = verify_signature(tenant, signing_input, &tag)?;
             // Only a token signed with a secret of the tenant gets this far.
             let json = decode_payload(payload)?;
-            let claims = parse_payload(&json)?;
-            self.check_claims(claims, token, 0, secret)
+            // The user claims straight into `C`, in the one pass over the
+            // payload. If that fails, the payload is read again with the
+            // claims kept raw, so that the refusal is the precise one.
+            if let Ok(parsed) = parse_payload::<Option<C>>(&json) {
+                let claims = Claims::Parsed(parsed.claims.flatten());
+                return self.check_claims(parsed.registered, claims, token, 0, secret);
+            }
+            let raw = parse_payload::<Option<&RawValue>>(&json)?;
+            let claims = Claims::Raw(raw.claims.flatten());
+            self.check_claims(raw.registered, claims, token, 0, secret)
         } else {
             // Several tenants: `iss` chooses whose secrets to try, and
             // grants nothing. An unknown issuer costs no HMAC.
+            // The user claims are kept raw until the signature is checked:
+            // nothing but `iss` is read from an unauthenticated payload.
             let json = decode_payload(payload)?;
-            let claims = parse_payload(&json)?;
-            let issuer = required_string(claims.iss, "iss")?;
+            let raw = parse_payload::<Option<&RawValue>>(&json)?;
+            let issuer = required_string(raw.registered.iss, "iss")?;
             let position = self.tenants.find(&issuer).ok_or(Rejection::WrongIssuer)?;
             let secret = verify_signature(&self.tenants.list[position], signing_input, &tag)?;
-            self.check_claims(claims, token, position, secret)
+            let claims = Claims::Raw(raw.claims.flatten());
+            self.check_claims(raw.registered, claims, token, position, secret)
         }
     }
 
     fn check_claims<C: DeserializeOwned>(
         self: &Arc<Self>,
-        payload: Payload<'_>,
+        payload: Registered<'_>,
+        claims: Claims<'_, C>,
         token: &str,
         tenant_index: usize,
         secret_index: usize,
@@ -184,9 +188,10 @@ impl Policy {
         let redirect_url = required_string(payload.redirect_url, "redirectUrl")?;
         let redirect_url = self.check_redirect_url(&redirect_url)?;
 
-        let claims = match payload.claims {
-            Some(raw) => serde_json::from_str(raw.get()),
-            None => serde_json::from_str("{}"),
+        let claims = match claims {
+            Claims::Parsed(Some(claims)) => Ok(claims),
+            Claims::Raw(Some(raw)) => serde_json::from_str(raw.get()),
+            Claims::Parsed(None) | Claims::Raw(None) => serde_json::from_str("{}"),
         }
         .map_err(|_| Rejection::ClaimsMismatch)?;
 
@@ -296,7 +301,7 @@ fn decode_payload(encoded: &str) -> Result<Vec<u8>, Rejection> {
         .map_err(|_| Rejection::MalformedToken("the payload is not base64url"))
 }
 
-fn parse_payload(json: &[u8]) -> Result<Payload<'_>, Rejection> {
+fn parse_payload<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<Payload<'a, T>, Rejection> {
     json_object(
         json,
         "the payload is not UTF-8",
@@ -531,10 +536,9 @@ fn check_header(encoded: &str) -> Result<(), Rejection> {
 }
 
 /// The registered and MATTR claims, captured unparsed so that each can be
-/// checked with its own precise refusal; unknown claims are skipped. A
-/// repeated name, known or not, makes the payload malformed.
+/// checked with its own precise refusal.
 #[derive(Default)]
-struct Payload<'a> {
+struct Registered<'a> {
     iss: Option<&'a RawValue>,
     aud: Option<&'a RawValue>,
     exp: Option<&'a RawValue>,
@@ -542,35 +546,76 @@ struct Payload<'a> {
     iat: Option<&'a RawValue>,
     state: Option<&'a RawValue>,
     redirect_url: Option<&'a RawValue>,
-    claims: Option<&'a RawValue>,
 }
 
-impl<'de> Deserialize<'de> for Payload<'de> {
+/// The payload: the registered claims, and the user claims as `T` (raw, or
+/// already in the layer's claims type). Unknown claims are skipped; a
+/// repeated name, known or not, makes the payload malformed.
+struct Payload<'a, T> {
+    registered: Registered<'a>,
+    claims: Option<T>,
+}
+
+impl<T> Default for Payload<'_, T> {
+    fn default() -> Self {
+        Self {
+            registered: Registered::default(),
+            claims: None,
+        }
+    }
+}
+
+/// The user claims, as the payload gave them.
+enum Claims<'a, C> {
+    /// Already read into the claims type (`None`: absent or `null`).
+    Parsed(Option<C>),
+    /// Kept raw, to be read once everything else passed.
+    Raw(Option<&'a RawValue>),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Payload<'de, T> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_map(ObjectVisitor::new())
     }
 }
 
-impl<'de> Members<'de> for Payload<'de> {
+impl<'de, T: Deserialize<'de>> Members<'de> for Payload<'de, T> {
     fn member<A: MapAccess<'de>>(
         &mut self,
         name: &str,
         map: &mut A,
     ) -> Result<Option<u32>, A::Error> {
+        let registered = &mut self.registered;
         let (slot, index) = match name {
-            "iss" => (&mut self.iss, 0),
-            "aud" => (&mut self.aud, 1),
-            "exp" => (&mut self.exp, 2),
-            "nbf" => (&mut self.nbf, 3),
-            "iat" => (&mut self.iat, 4),
-            "state" => (&mut self.state, 5),
-            "redirectUrl" => (&mut self.redirect_url, 6),
-            "claims" => (&mut self.claims, 7),
+            "iss" => (&mut registered.iss, 0),
+            "aud" => (&mut registered.aud, 1),
+            "exp" => (&mut registered.exp, 2),
+            "nbf" => (&mut registered.nbf, 3),
+            "iat" => (&mut registered.iat, 4),
+            "state" => (&mut registered.state, 5),
+            "redirectUrl" => (&mut registered.redirect_url, 6),
+            "claims" => {
+                self.claims = Some(map.next_value()?);
+                return Ok(Some(7));
+            }
             _ => return Ok(None),
         };
         *slot = map.next_value()?;
         Ok(Some(index))
     }
+}
+
+/// The three segments of a compact JWS, found with memchr (a token is
+/// mostly one long run without dots).
+fn segments(token: &str) -> Option<(&str, &str, &str)> {
+    let first = memchr::memchr(b'.', token.as_bytes())?;
+    let (header, rest) = (&token[..first], &token[first + 1..]);
+    let second = memchr::memchr(b'.', rest.as_bytes())?;
+    let (payload, signature) = (&rest[..second], &rest[second + 1..]);
+    if memchr::memchr(b'.', signature.as_bytes()).is_some() {
+        return None;
+    }
+    Some((header, payload, signature))
 }
 
 /// A NumericDate (RFC 7519 section 2): a non-negative JSON number of
