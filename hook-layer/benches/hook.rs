@@ -26,15 +26,16 @@ use hook_layer::testing::MockIssuer;
 use hook_layer::{HookSecret, HookSession, InteractionHook, InteractionHookLayer};
 use http::{Request, Response};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use sha2::Sha256;
 use tower::{Layer, Service, service_fn};
 
 #[path = "../tests/support/app_provider.rs"]
 mod app_provider;
+mod support;
 
-const KEY: &[u8; 32] = b"benchmark secret key of 32 bytes";
+use support::{Incoming, KEY, claims_of};
 
 // Real time throughout, so that jsonwebtoken's `exp` check (which reads the
 // system clock) runs just as the layer's does. Tokens live 20 minutes.
@@ -46,18 +47,6 @@ fn layer() -> InteractionHookLayer {
 
 fn issuer() -> MockIssuer {
     MockIssuer::new(HookSecret::from_bytes(KEY).unwrap())
-}
-
-/// User claims whose JSON is about `bytes` long.
-fn claims_of(bytes: usize) -> Value {
-    let mut claims = json!({
-        "email": "ada.lovelace@example.com",
-        "given_name": "Ada",
-        "family_name": "Lovelace",
-    });
-    let base = claims.to_string().len() + r#","note":"""#.len();
-    claims["note"] = json!("n".repeat(bytes.saturating_sub(base)));
-    claims
 }
 
 /// Tokens with about 200 B and 1 KB of claims, and the largest that fits
@@ -108,17 +97,6 @@ fn run(service: &mut NoOp, request: Request<()>) -> Response<String> {
         Poll::Ready(Err(never)) => match never {},
         Poll::Pending => unreachable!("the no-op service is always ready"),
     }
-}
-
-/// What the layer hands the handler, as jsonwebtoken would decode it.
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Incoming {
-    state: String,
-    #[serde(rename = "redirectUrl")]
-    redirect_url: String,
-    #[serde(default)]
-    claims: Map<String, Value>,
 }
 
 fn jsonwebtoken_validation() -> Validation {

@@ -17,6 +17,9 @@
 
 #[path = "../tests/support/app_provider.rs"]
 mod app_provider;
+mod support;
+
+use support::{Incoming, KEY, claims_of};
 
 use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
@@ -25,28 +28,13 @@ use hmac::{Hmac, KeyInit, Mac};
 use hook_layer::testing::MockIssuer;
 use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
 use sha2::Sha256;
 
-const KEY: &[u8; 32] = b"benchmark secret key of 32 bytes";
 /// 2025-11-29T13:20:00Z.
 const NOW: u64 = 1_764_422_400;
 
 fn clock() -> std::time::SystemTime {
     UNIX_EPOCH + Duration::from_secs(NOW)
-}
-
-/// User claims whose JSON is `bytes` long, give or take a few.
-fn claims_of(bytes: usize) -> Value {
-    let mut claims = json!({
-        "email": "ada.lovelace@example.com",
-        "given_name": "Ada",
-        "family_name": "Lovelace",
-    });
-    let base = claims.to_string().len() + r#","note":"""#.len();
-    claims["note"] = json!("n".repeat(bytes.saturating_sub(base)));
-    claims
 }
 
 fn token(size: &str) -> String {
@@ -61,16 +49,6 @@ fn token(size: &str) -> String {
         .session()
         .claims(claims_of(bytes))
         .token()
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Incoming {
-    state: String,
-    #[serde(rename = "redirectUrl")]
-    redirect_url: String,
-    #[serde(default)]
-    claims: Map<String, Value>,
 }
 
 /// Runs `case` `calls` times.

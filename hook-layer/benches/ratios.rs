@@ -18,6 +18,9 @@
 
 #[path = "../tests/support/app_provider.rs"]
 mod app_provider;
+mod support;
+
+use support::{Incoming, KEY, claims_of};
 
 use std::hint::black_box;
 use std::time::Instant;
@@ -26,11 +29,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use hook_layer::testing::MockIssuer;
 use hook_layer::{HookSecret, HookSession, InteractionHookLayer, Tenant};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
 use sha2::Sha256;
-
-const KEY: &[u8; 32] = b"benchmark secret key of 32 bytes";
 
 /// A named piece of work, run `batch` times per round.
 struct Candidate<'a> {
@@ -100,28 +99,6 @@ fn format_ns(ns: f64) -> String {
 
 fn secret(key: &[u8]) -> HookSecret {
     HookSecret::from_bytes(key).unwrap()
-}
-
-/// User claims whose JSON is about `bytes` long.
-fn claims_of(bytes: usize) -> Value {
-    let mut claims = json!({
-        "email": "ada.lovelace@example.com",
-        "given_name": "Ada",
-        "family_name": "Lovelace",
-    });
-    let base = claims.to_string().len() + r#","note":"""#.len();
-    claims["note"] = json!("n".repeat(bytes.saturating_sub(base)));
-    claims
-}
-
-#[derive(Deserialize)]
-#[allow(dead_code)]
-struct Incoming {
-    state: String,
-    #[serde(rename = "redirectUrl")]
-    redirect_url: String,
-    #[serde(default)]
-    claims: Map<String, Value>,
 }
 
 fn verify_groups(rounds: usize) {

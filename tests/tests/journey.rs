@@ -643,6 +643,18 @@ async fn the_rejection_page_leads_to_the_simulated_issuer_in_dev_mode_only() {
     }
 }
 
+/// The welcome page for `token`.
+async fn welcome_page(server: &TestServer, token: &str) -> String {
+    client()
+        .get(server.url(&format!("/interaction?session_token={token}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 /// The welcome page names the claims for people, not by their keys.
 #[tokio::test]
 async fn the_welcome_page_shows_readable_claim_names() {
@@ -654,14 +666,7 @@ async fn the_welcome_page_shows_readable_claim_names() {
         .claim("email", "ada@example.com")
         .claim("phone_number", "+64 21 555 0134")
         .token();
-    let page = client()
-        .get(server.url(&format!("/interaction?session_token={token}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = welcome_page(&server, &token).await;
     for label in [
         "<dt>Given name</dt><dd>Ada</dd>",
         "<dt>Email</dt><dd>ada@example.com</dd>",
@@ -683,14 +688,7 @@ async fn claims_cannot_inject_markup() {
         .claim("given_name", "<script>alert(1)</script>")
         .claim("\"><img src=x>", "x")
         .token();
-    let page = client()
-        .get(server.url(&format!("/interaction?session_token={token}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = welcome_page(&server, &token).await;
     assert!(!page.contains("<script>alert"), "{page}");
     assert!(!page.contains("<img"), "{page}");
     assert!(page.contains("Hello, &#60;script&#62;"), "{page}");
