@@ -8,7 +8,6 @@ use std::sync::atomic::Ordering;
 
 use hook_layer::testing::{MockIssuer, Outcome};
 use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
-use jsonwebtoken::crypto::CryptoProvider;
 use support::app_provider::{HMACS, PROVIDER};
 
 #[test]
@@ -21,15 +20,15 @@ fn an_applications_own_provider_and_the_layer_coexist() {
         .issuer(MockIssuer::TENANT)
         .audience(MockIssuer::HOOK_URL);
     let session: HookSession = layer.verify_token(&issuer.session().token()).unwrap();
-    assert!(
-        CryptoProvider::try_get_default().is_none(),
-        "hook-layer installed a process-wide provider"
-    );
+    let redirect = session.complete().redirect().unwrap();
+    issuer.read_redirect(redirect.url()).unwrap();
 
-    // The application installs its own, and uses jsonwebtoken with it.
+    // The application installs its own, and uses jsonwebtoken with it. That
+    // it can proves the layer installed none (and did not make jsonwebtoken
+    // settle on a default, which would refuse this too).
     PROVIDER
         .install_default()
-        .expect("the application installs first");
+        .expect("nothing was installed before the application's provider");
     let key = jsonwebtoken::EncodingKey::from_secret(b"the application's own key, 32 b!").unwrap();
     let token = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
