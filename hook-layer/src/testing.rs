@@ -30,6 +30,25 @@
 //! });
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! One `MockIssuer` plays one tenant with one secret. For a hook serving
+//! several tenants, make one per tenant ([`MockIssuer::tenant`] sets its
+//! URL); for a rotation, one with the previous secret mints the tokens of
+//! journeys begun before it, and reads their responses:
+//!
+//! ```
+//! use hook_layer::testing::MockIssuer;
+//! use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
+//!
+//! let (current, previous) = (HookSecret::from_bytes(&[1; 32])?, HookSecret::from_bytes(&[2; 32])?);
+//! let layer = InteractionHookLayer::new(current).previous_secret(previous.clone());
+//! let before_rotation = MockIssuer::new(previous);
+//! let session: HookSession = layer.verify_token(&before_rotation.session().token())?;
+//! assert_eq!(session.secret_index(), 1);
+//! let redirect = session.complete().redirect()?;
+//! assert!(before_rotation.read_redirect(redirect.url()).is_ok());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::sync::Arc;
