@@ -132,8 +132,12 @@ impl<C, R> InteractionHookLayer<C, R> {
     ///
     /// The two are compared as URLs, so the spelling of the scheme and host,
     /// an explicit default port (`:443`) and a trailing `/` after the host
-    /// do not matter; any other difference does. The session records the
-    /// token's own spelling, which the response echoes back.
+    /// do not matter; any other difference does. A claim is compared as a
+    /// URL only when it is written plainly (ASCII, no whitespace, control
+    /// characters, backslashes, percent-escapes or dot segments, and the
+    /// host right after `://`); otherwise it must equal the configured value
+    /// exactly. The session records the token's own spelling, which the
+    /// response echoes back.
     ///
     /// # Panics
     ///
@@ -206,8 +210,8 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// would still be refused by MATTR VII once its session is over.
     /// Tokens with `exp` or `iat` are still held to them. For such a
     /// session, sealed values and attempt counts (features `seal` and
-    /// `attempts`) last the [maximum age](Self::max_age) plus the leeway
-    /// from when they are made, since the session itself has no end.
+    /// `attempts`) last a day from when they are made, since the session
+    /// itself has no end: an attempt limit then holds per day.
     pub fn allow_tokens_without_lifetime(self) -> Self {
         self.with(|policy| policy.allow_no_lifetime = true)
     }

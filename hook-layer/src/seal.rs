@@ -333,18 +333,31 @@ mod tests {
     }
 
     /// A session without any lifetime (accepted only after
-    /// `allow_tokens_without_lifetime`) still seals: the value lasts the
-    /// maximum age plus the leeway from when it was sealed.
+    /// `allow_tokens_without_lifetime`) still seals: the value lasts a day
+    /// from when it was sealed.
     #[test]
-    fn sessions_without_lifetime_seal_for_the_maximum_age() {
+    fn sessions_without_lifetime_seal_for_a_day() {
         let (now, clock) = movable(NOW);
         let layer = layer().allow_tokens_without_lifetime().clock(clock);
         let token = issuer().session().remove("iat").remove("exp").token();
         let sealed = layer.verify_token(&token).unwrap().seal(&step()).unwrap();
-        now.store(NOW + 1200 + 30 - 1, Ordering::SeqCst);
+        now.store(NOW + 86_400 - 1, Ordering::SeqCst);
         let later: HookSession = layer.verify_token(&token).unwrap();
         assert_eq!(later.open::<Step>(&sealed).unwrap(), step());
-        now.store(NOW + 1200 + 30 + 1, Ordering::SeqCst);
+        now.store(NOW + 86_400, Ordering::SeqCst);
+        let later: HookSession = layer.verify_token(&token).unwrap();
+        assert_eq!(later.open::<Step>(&sealed).unwrap_err(), OpenError::Expired);
+    }
+
+    /// However far away a token's `exp`, a sealed value lives at most a
+    /// day: a secret's holder cannot mint state that never expires.
+    #[test]
+    fn sealed_state_lives_at_most_a_day() {
+        let (now, clock) = movable(NOW);
+        let layer = layer().clock(clock);
+        let token = issuer().session().set("exp", 253_402_300_799u64).token();
+        let sealed = layer.verify_token(&token).unwrap().seal(&step()).unwrap();
+        now.store(NOW + 86_400, Ordering::SeqCst);
         let later: HookSession = layer.verify_token(&token).unwrap();
         assert_eq!(later.open::<Step>(&sealed).unwrap_err(), OpenError::Expired);
     }

@@ -139,13 +139,18 @@ impl SessionCore {
     /// session's token: `exp` plus the leeway or, for a token without
     /// `exp`, one second after `iat` plus the maximum age plus the leeway
     /// (the rule in `Policy::check_lifetime`). Sealed state and attempt
-    /// counts live exactly this long. A token with neither (accepted only
-    /// after `allow_tokens_without_lifetime`) has no end: what is sealed or
-    /// counted for it lives the maximum age plus the leeway from now.
+    /// counts live exactly this long, but at most [`MAX_STATE_LIFETIME`]
+    /// from now. A token with neither (accepted only after
+    /// `allow_tokens_without_lifetime`) has no end: what is sealed or
+    /// counted for it lives that day from now.
     #[cfg(any(feature = "seal", feature = "attempts"))]
     pub(crate) fn ends_at(&self) -> u64 {
         let leeway = self.policy.leeway;
-        match (self.expires_at, self.issued_at) {
+        // However long a token claims to live, what is sealed or counted
+        // for it lives at most a day: a tenant's secret (or a leaked one)
+        // cannot fill a shared store with entries that never expire.
+        let cap = self.policy.now().saturating_add(MAX_STATE_LIFETIME);
+        let end = match (self.expires_at, self.issued_at) {
             (Some(exp), _) => exp.saturating_add(leeway),
             (None, Some(iat)) => iat
                 .saturating_add(self.policy.max_age)
@@ -153,14 +158,16 @@ impl SessionCore {
                 .saturating_add(1),
             // Only with `allow_tokens_without_lifetime`: nothing bounds the
             // token, so state and counts made now live for the maximum age.
-            (None, None) => self
-                .policy
-                .now()
-                .saturating_add(self.policy.max_age)
-                .saturating_add(leeway),
-        }
+            (None, None) => cap,
+        };
+        end.min(cap)
     }
 }
+
+/// The longest that sealed state or an attempt count lives, in seconds
+/// from when it is made: a day, far beyond any interaction hook session.
+#[cfg(any(feature = "seal", feature = "attempts"))]
+pub(crate) const MAX_STATE_LIFETIME: u64 = 86_400;
 
 fn from_unix(seconds: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(seconds)

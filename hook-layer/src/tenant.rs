@@ -192,6 +192,9 @@ impl Tenants {
         if let Some(&position) = self.index.get(iss) {
             return Some(position);
         }
+        if !crate::verify::plain_url(iss) {
+            return None;
+        }
         let url = Url::parse(iss).ok()?;
         self.index.get(url.as_str()).copied()
     }

@@ -317,26 +317,8 @@ impl Policy {
     /// machine (unless loopback redirects are allowed, for development).
     fn check_redirect_url(&self, raw: &str) -> Result<Url, Rejection> {
         let refuse = |why| Err(Rejection::InvalidRedirectUrl(why));
-        // URL parsers silently strip, drop or rewrite these (a backslash
-        // reads as a slash, `https:host` as `https://host`); refuse rather
-        // than redirect somewhere other than what the token says.
-        let suspicious = |c: char| c.is_whitespace() || c.is_control() || c == '\\';
-        // Bytes first (ASCII whitespace and controls are all <= 0x20 or
-        // 0x7f); the slower char scan only for URLs with non-ASCII text.
-        let ascii_suspicious = raw.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\');
-        if ascii_suspicious || (!raw.is_ascii() && raw.chars().any(suspicious)) {
-            return refuse("it contains whitespace, control characters or backslashes");
-        }
-        let Some((scheme, rest)) = raw.split_once("://") else {
-            return refuse("it is not an absolute URL");
-        };
-        if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphabetic()) {
-            return refuse("it is not an absolute URL");
-        }
-        // `https:///host` and `https:////host` read as having no host, but
-        // parsers skip the extra slashes and find one.
-        if rest.starts_with('/') {
-            return refuse("its host is not introduced by exactly two slashes");
+        if let Some(why) = misleading_spelling(raw) {
+            return refuse(why);
         }
         let Ok(url) = Url::parse(raw) else {
             return refuse("it is not an absolute URL");
@@ -367,6 +349,42 @@ impl Policy {
         }
         Ok(url)
     }
+}
+
+/// Why `raw` would be read as another URL than it says, if it would. URL
+/// parsers silently strip, drop or rewrite these: whitespace and control
+/// characters, a backslash (read as a slash), `https:host` (read as
+/// `https://host`), and `https:///host` (read as having a host after all).
+fn misleading_spelling(raw: &str) -> Option<&'static str> {
+    let suspicious = |c: char| c.is_whitespace() || c.is_control() || c == '\\';
+    // Bytes first (ASCII whitespace and controls are all <= 0x20 or 0x7f);
+    // the slower char scan only for text that is not ASCII.
+    let ascii_suspicious = raw.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\');
+    if ascii_suspicious || (!raw.is_ascii() && raw.chars().any(suspicious)) {
+        return Some("it contains whitespace, control characters or backslashes");
+    }
+    let Some((scheme, rest)) = raw.split_once("://") else {
+        return Some("it is not an absolute URL");
+    };
+    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Some("it is not an absolute URL");
+    }
+    if rest.starts_with('/') {
+        return Some("its host is not introduced by exactly two slashes");
+    }
+    None
+}
+
+/// Whether `text` may be compared with a configured issuer or audience as
+/// a URL: written plainly, so that the parser's normalisation can only
+/// touch what the documentation names (the case of the scheme and host, a
+/// default port, an empty path). No escapes, dot segments or non-ASCII
+/// text, which the parser would decode, resolve or map.
+pub(crate) fn plain_url(text: &str) -> bool {
+    misleading_spelling(text).is_none()
+        && text.is_ascii()
+        && !text.contains('%')
+        && !text.contains("/.")
 }
 
 /// `localhost` and every name under it, with or without the final dot:
@@ -443,10 +461,9 @@ impl Expected {
         if text == &*self.value {
             return Some(Arc::clone(&self.value));
         }
-        let same_url = self
-            .url
-            .as_ref()
-            .is_some_and(|url| Url::parse(text).is_ok_and(|other| other == *url));
+        let same_url = self.url.as_ref().is_some_and(|url| {
+            plain_url(text) && Url::parse(text).is_ok_and(|other| other == *url)
+        });
         same_url.then(|| text.into())
     }
 }
@@ -932,6 +949,16 @@ mod tests {
         }
         let layer = layer_at(NOW);
         for other in [
+            // Spellings a URL parser would quietly read as the tenant's URL.
+            "https:\\\\tenant.vii.au01.mattr.global",
+            "https:tenant.vii.au01.mattr.global",
+            "https:///tenant.vii.au01.mattr.global",
+            "https://ten\ttant.vii.au01.mattr.global",
+            " https://tenant.vii.au01.mattr.global",
+            "https://tenant.vii.au01.mattr.global/x/..",
+            "https://tenant.vii.au01.mattr.global/%2e",
+            "https://%74enant.vii.au01.mattr.global",
+            "https://ｔｅｎａｎｔ.vii.au01.mattr.global",
             "https://tenant.vii.au01.mattr.global:8443",
             "https://tenant.vii.au01.mattr.global/v1",
             "https://tenant.vii.au01.mattr.global.",

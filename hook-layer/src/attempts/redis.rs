@@ -10,11 +10,12 @@ use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use super::{AttemptStore, ReserveFuture, StoreError};
 
 /// One round trip per attempt: add one, make sure the key lives at least
-/// `ARGV[1]` more seconds (never shortening it), return the count. A key
-/// without an expiry reports a PTTL of -1, so it gets one too.
+/// `ARGV[1]` more milliseconds (never shortening it), return the count. A
+/// key without an expiry reports a PTTL of -1, so it gets one too. The
+/// milliseconds are computed in Rust, so no arithmetic happens in Lua.
 const RESERVE: &str = r"
 local count = redis.call('INCR', KEYS[1])
-local ttl = tonumber(ARGV[1]) * 1000
+local ttl = tonumber(ARGV[1])
 if redis.call('PTTL', KEYS[1]) < ttl then
   redis.call('PEXPIRE', KEYS[1], ttl)
 end
@@ -30,6 +31,12 @@ return count
 /// hook's clock and Redis's cannot make a count expire early (or at once,
 /// which would reset it); the key lives until the session is over, never
 /// shorter, and at most a second longer.
+///
+/// The counts are only as durable as the Redis that holds them: run it with
+/// the `noeviction` memory policy (any other may evict a count, and so
+/// reset it), and with persistence if counts must survive a restart of
+/// Redis itself; a failover to a replica that missed the last writes can
+/// lose increments.
 ///
 /// Every call is bounded by a timeout ([`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT)
 /// unless changed), so an outage refuses attempts with a [`StoreError`]
@@ -134,9 +141,9 @@ impl RedisStore {
 
 impl AttemptStore for RedisStore {
     fn reserve<'a>(&'a self, key: &'a str, now: u64, expires_at: u64) -> ReserveFuture<'a> {
-        let ttl = expires_at.saturating_sub(now).max(1);
+        let ttl_ms = expires_at.saturating_sub(now).max(1).saturating_mul(1000);
         let mut invocation = self.script.key(format!("{}{key}", self.prefix));
-        invocation.arg(ttl);
+        invocation.arg(ttl_ms);
         let mut connection = self.connection.clone();
         Box::pin(async move {
             let call = invocation.invoke_async::<u64>(&mut connection);
