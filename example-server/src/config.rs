@@ -42,7 +42,7 @@ pub struct Args {
     pub hook_url: Option<String>,
 
     /// Serve several MATTR VII tenants, read from this TOML file (each
-    /// [[tenant]] with issuer, hook_url, and secrets or secret_env), instead
+    /// tenant entry with issuer, hook_url, and secrets or secret_env), instead
     /// of HOOK_SECRET, HOOK_ISSUER and HOOK_URL.
     #[arg(long, env = "HOOK_TENANTS", value_name = "FILE")]
     pub tenants: Option<std::path::PathBuf>,
