@@ -657,6 +657,7 @@ mod tests {
     }
 
     const OLD: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    const THIRD: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
 
     #[test]
     fn hook_secret_takes_the_current_secret_then_older_ones() {
@@ -735,7 +736,7 @@ mod tests {
             tenant(
                 "https://b.example",
                 "https://other.example/interaction",
-                &[OLD]
+                &[THIRD]
             )
         ));
         let config = file.load(&[]).unwrap();
@@ -773,6 +774,18 @@ mod tests {
                     tenant("https://A.example/", "https://hook.example/i", &[OLD])
                 ),
                 "HOOK_TENANTS: two tenants have the issuer",
+            ),
+            (
+                format!(
+                    "{}{}",
+                    tenant("https://a.example", "https://hook.example/i", &[SECRET]),
+                    tenant(
+                        "https://b.example",
+                        "https://hook.example/i",
+                        &[THIRD, SECRET]
+                    )
+                ),
+                "HOOK_TENANTS: the tenants https://a.example and https://b.example share a secret",
             ),
             (
                 tenant("http://a.example", "https://hook.example/i", &[SECRET]),

@@ -115,7 +115,7 @@ impl Keys {
         Ok(signing_input)
     }
 
-    fn tag(&self, signing_input: &[u8]) -> Result<[u8; TAG_LEN], CryptoError> {
+    pub(crate) fn tag(&self, signing_input: &[u8]) -> Result<[u8; TAG_LEN], CryptoError> {
         match &self.backend {
             #[cfg(feature = "rust-crypto")]
             Backend::RustCrypto(hs256) => Ok(hs256.tag(signing_input)),

@@ -89,7 +89,8 @@ impl InteractionHookLayer {
     ///
     /// # Errors
     ///
-    /// No tenant, or two with the same issuer (compared as URLs).
+    /// No tenant, two with the same issuer (compared as URLs), or two that
+    /// share a secret.
     pub fn with_tenants(tenants: impl IntoIterator<Item = Tenant>) -> Result<Self, TenantError> {
         let tenants = Tenants::several(tenants.into_iter().collect())?;
         Ok(Self::from_tenants(tenants))

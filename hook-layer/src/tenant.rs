@@ -113,6 +113,35 @@ impl Tenant {
     }
 }
 
+/// Refuses two tenants with one secret. Secrets are compared by a tag over
+/// a fixed label (key material itself is never compared or kept), once,
+/// when the layer is built.
+fn shared_secret(tenants: &[Tenant]) -> Result<(), TenantError> {
+    let mut owners: HashMap<[u8; crate::jwt::TAG_LEN], usize> = HashMap::new();
+    for (position, tenant) in tenants.iter().enumerate() {
+        for secret in &tenant.secrets {
+            // A backend that cannot tag here would fail every request too;
+            // that is reported there, not as a configuration error.
+            let Ok(tag) = secret
+                .keys()
+                .tag(b"hook-layer: is this secret another tenant's?")
+            else {
+                continue;
+            };
+            match owners.insert(tag, position) {
+                Some(other) if other != position => {
+                    return Err(TenantError::SharedSecret {
+                        first: tenants[other].issuer().to_owned(),
+                        second: tenant.issuer().to_owned(),
+                    });
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 impl fmt::Debug for Tenant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Tenant")
@@ -133,6 +162,15 @@ pub enum TenantError {
     /// Two tenants have the same issuer (compared as URLs): a token could
     /// not tell them apart.
     DuplicateIssuer(String),
+    /// Two tenants share a secret: whoever holds it could sign tokens for
+    /// either, so the issuer would no longer bind a token to one tenant.
+    /// Each tenant of MATTR VII has a secret of its own.
+    SharedSecret {
+        /// The issuer of the first tenant holding it.
+        first: String,
+        /// The issuer of the second.
+        second: String,
+    },
 }
 
 impl fmt::Display for TenantError {
@@ -142,6 +180,10 @@ impl fmt::Display for TenantError {
             Self::DuplicateIssuer(issuer) => {
                 write!(f, "two tenants have the issuer {issuer}")
             }
+            Self::SharedSecret { first, second } => write!(
+                f,
+                "the tenants {first} and {second} share a secret; each needs its own"
+            ),
         }
     }
 }
@@ -180,6 +222,7 @@ impl Tenants {
             index.insert(issuer.into(), position);
             index.insert(key.into(), position);
         }
+        shared_secret(&list)?;
         Ok(Self { list, index })
     }
 
@@ -357,6 +400,27 @@ mod tests {
             Tenant::new("https://A.vii.au01.mattr.global/", secret(2)),
         ]);
         assert!(matches!(same, Err(TenantError::DuplicateIssuer(_))));
+        // One secret for two tenants, even as a previous one, would let its
+        // holder sign for both.
+        let shared = InteractionHookLayer::with_tenants([
+            Tenant::new(A, secret(1)),
+            Tenant::new(B, secret(2)).previous_secret(secret(1)),
+        ]);
+        assert_eq!(
+            shared.unwrap_err(),
+            TenantError::SharedSecret {
+                first: A.to_owned(),
+                second: B.to_owned()
+            }
+        );
+        // A tenant may list a secret twice; that is its own business.
+        assert!(
+            InteractionHookLayer::with_tenants([
+                Tenant::new(A, secret(1)).previous_secret(secret(1)),
+                Tenant::new(B, secret(2)),
+            ])
+            .is_ok()
+        );
     }
 
     #[test]
