@@ -21,7 +21,7 @@ use crate::delivery::{self, Channel, CodeSender, Recipient};
 use crate::details::{DetailsErrors, DetailsForm, today};
 use crate::otp::{self, MAX_CODES_SENT, MAX_FAILED_CODES};
 use crate::pages::{self, Claim, render};
-use crate::progress::{Details, Progress};
+use crate::progress::{Details, Progress, SEALED_FOR};
 
 /// The user claims MATTR VII passes on: the two this example greets with,
 /// and whatever else the hook is configured to receive.
@@ -285,13 +285,13 @@ async fn submit_details(
 /// The progress sealed in a form, if it is genuine, unexpired and this
 /// session's.
 fn open_progress(session: &Session, sealed: &str) -> Option<Progress> {
-    session.open(sealed).ok()
+    session.open_for(SEALED_FOR, sealed).ok()
 }
 
 /// The progress sealed for the next page's form.
 fn seal(session: &Session, progress: &Progress) -> Option<String> {
     session
-        .seal(progress)
+        .seal_for(SEALED_FOR, progress)
         .inspect_err(|error| tracing::error!(%error, "could not seal the journey's progress"))
         .ok()
 }

@@ -10,6 +10,10 @@
 
 use serde::{Deserialize, Serialize};
 
+/// What the hidden `progress` field is sealed for (`HookSession::seal_for`):
+/// nothing else sealed in a session opens in its place.
+pub const SEALED_FOR: &str = "progress";
+
 /// The journey so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Progress {

@@ -68,9 +68,10 @@ impl SealKey {
     }
 }
 
-/// The associated data: the session a sealed value belongs to.
-fn associated_data(core: &SessionCore) -> Vec<u8> {
-    let parts: [&str; 3] = [&core.issuer, &core.audience, &core.state];
+/// The associated data: the session a sealed value belongs to, and what it
+/// was sealed for.
+fn associated_data(core: &SessionCore, purpose: &str) -> Vec<u8> {
+    let parts: [&str; 4] = [&core.issuer, &core.audience, &core.state, purpose];
     let mut data = Vec::with_capacity(1 + parts.iter().map(|p| 8 + p.len()).sum::<usize>());
     data.push(VERSION);
     for part in parts {
@@ -114,6 +115,37 @@ impl<C> HookSession<C> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn seal<T: Serialize + ?Sized>(&self, value: &T) -> Result<String, SealError> {
+        self.seal_for("", value)
+    }
+
+    /// Seals `value` for one `purpose` (e.g. `"terms"`, `"code-sent"`):
+    /// [`open_for`](Self::open_for) with the same purpose gives it back, and
+    /// any other purpose (or plain [`open`](Self::open)) refuses it as
+    /// [`OpenError::Invalid`]. Use it when a journey seals several values
+    /// whose types could read one another (two booleans, say), so that the
+    /// browser cannot hand back one where the other is expected.
+    ///
+    /// ```
+    /// use hook_layer::testing::MockIssuer;
+    /// use hook_layer::{HookSecret, HookSession, InteractionHookLayer, OpenError};
+    ///
+    /// let secret = HookSecret::from_bytes(&[7; 32])?;
+    /// let layer = InteractionHookLayer::new(secret.clone());
+    /// let session: HookSession = layer.verify_token(&MockIssuer::new(secret).session().token())?;
+    ///
+    /// let terms_accepted = session.seal_for("terms", &true)?;
+    /// assert!(session.open_for::<bool>("terms", &terms_accepted)?);
+    /// assert_eq!(
+    ///     session.open_for::<bool>("second-factor-passed", &terms_accepted),
+    ///     Err(OpenError::Invalid)
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn seal_for<T: Serialize + ?Sized>(
+        &self,
+        purpose: &str,
+        value: &T,
+    ) -> Result<String, SealError> {
         let core = self.core();
         let mut nonce = XNonce::default();
         getrandom::fill(&mut nonce).map_err(|_| SealError::NoRandomness)?;
@@ -137,7 +169,7 @@ impl<C> HookSession<C> {
             .0
             .encrypt_inout_detached(
                 &nonce,
-                &associated_data(core),
+                &associated_data(core, purpose),
                 (&mut buffer[HEADER_LEN..]).into(),
             )
             // Only a plaintext of 256 GiB or more fails, far above the cap.
@@ -159,6 +191,17 @@ impl<C> HookSession<C> {
     /// layer's clock ([`OpenError::Expired`]); and an authentic value that
     /// does not deserialize as `T` ([`OpenError::Deserialize`]).
     pub fn open<T: DeserializeOwned>(&self, sealed: &str) -> Result<T, OpenError> {
+        self.open_for("", sealed)
+    }
+
+    /// Opens a value sealed with [`seal_for`](Self::seal_for) and the same
+    /// `purpose`; refuses as [`open`](Self::open) does, and a value sealed
+    /// for another purpose as [`OpenError::Invalid`].
+    pub fn open_for<T: DeserializeOwned>(
+        &self,
+        purpose: &str,
+        sealed: &str,
+    ) -> Result<T, OpenError> {
         if sealed.len() > MAX_SEALED_LEN {
             return Err(OpenError::Malformed);
         }
@@ -179,7 +222,7 @@ impl<C> HookSession<C> {
             .0
             .decrypt_inout_detached(
                 &nonce,
-                &associated_data(core),
+                &associated_data(core, purpose),
                 (&mut *ciphertext).into(),
                 &tag,
             )
@@ -455,6 +498,30 @@ mod tests {
     }
 
     #[test]
+    fn a_value_opens_for_its_own_purpose_only() {
+        let token = issuer().session().token();
+        let session = session(&token);
+        let sealed = session.seal_for("terms", &true).unwrap();
+        assert!(session.open_for::<bool>("terms", &sealed).unwrap());
+        for other in ["code", "", "terms "] {
+            assert_eq!(
+                session.open_for::<bool>(other, &sealed).unwrap_err(),
+                OpenError::Invalid,
+                "{other:?}"
+            );
+        }
+        assert_eq!(
+            session.open::<bool>(&sealed).unwrap_err(),
+            OpenError::Invalid
+        );
+        let plain = session.seal(&true).unwrap();
+        assert_eq!(
+            session.open_for::<bool>("terms", &plain).unwrap_err(),
+            OpenError::Invalid
+        );
+    }
+
+    #[test]
     fn wrong_secret_refuses() {
         let other = HookSecret::from_bytes(b"another secret, also of 32 bytes").unwrap();
         let other_layer = InteractionHookLayer::new(other.clone())
@@ -494,7 +561,7 @@ mod tests {
         let tag = raw
             .encrypt_inout_detached(
                 &nonce,
-                &associated_data(s.core()),
+                &associated_data(s.core(), ""),
                 (&mut buffer[HEADER_LEN..]).into(),
             )
             .unwrap();

@@ -238,7 +238,10 @@ async fn without_dev_mode_the_code_is_neither_shown_nor_logged() {
         .unwrap();
     let session: HookSession = layer.verify(&uri).unwrap();
     let progress: Progress = session
-        .open(input_value(&page, "progress").unwrap())
+        .open_for(
+            example_server::progress::SEALED_FOR,
+            input_value(&page, "progress").unwrap(),
+        )
         .unwrap();
     let code = progress.code.expect("a code was sent");
     assert!(!page.contains(&code), "the code is on the page");
