@@ -153,7 +153,7 @@ impl Policy {
             // nothing but `iss` is read from an unauthenticated payload.
             let json = decode_payload(payload)?;
             let raw = parse_payload::<Option<&RawValue>>(&json)?;
-            let issuer = required_string(raw.registered.iss, "iss")?;
+            let issuer = required_str(raw.registered.iss, "iss")?;
             let position = self.tenants.find(&issuer).ok_or(Rejection::WrongIssuer)?;
             let secret = verify_signature(&self.tenants.list[position], signing_input, &tag)?;
             let claims = Claims::Raw(raw.claims.flatten());
@@ -185,7 +185,7 @@ impl Policy {
         };
         let audience = check_audience(tenant.audience.as_ref(), payload.aud)?;
         let state = required_string(payload.state, "state")?;
-        let redirect_url = required_string(payload.redirect_url, "redirectUrl")?;
+        let redirect_url = required_str(payload.redirect_url, "redirectUrl")?;
         let redirect_url = self.check_redirect_url(&redirect_url)?;
 
         let claims = match claims {
@@ -653,11 +653,28 @@ fn numeric_date(raw: Option<&RawValue>, claim: &'static str) -> Result<Option<u6
 }
 
 fn required_string(raw: Option<&RawValue>, claim: &'static str) -> Result<String, Rejection> {
+    required_str(raw, claim).map(Cow::into_owned)
+}
+
+/// A required, non-empty string claim, borrowed from the payload unless it
+/// has escapes: for claims that are only looked at, never kept.
+fn required_str<'a>(
+    raw: Option<&'a RawValue>,
+    claim: &'static str,
+) -> Result<Cow<'a, str>, Rejection> {
     let raw = raw.ok_or(Rejection::MissingClaim(claim))?;
-    match serde_json::from_str::<String>(raw.get()) {
-        Ok(value) if !value.is_empty() => Ok(value),
-        _ => Err(Rejection::InvalidClaim(claim)),
+    // serde reads a `Cow<str>` as owned whatever the text; `&str` borrows,
+    // and fails only on escapes, which then take the owned path.
+    let value = match serde_json::from_str::<&'a str>(raw.get()) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => serde_json::from_str::<String>(raw.get())
+            .map(Cow::Owned)
+            .map_err(|_| Rejection::InvalidClaim(claim))?,
+    };
+    if value.is_empty() {
+        return Err(Rejection::InvalidClaim(claim));
     }
+    Ok(value)
 }
 
 #[cfg(test)]
