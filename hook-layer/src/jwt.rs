@@ -21,13 +21,14 @@
 //! alone.
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::crypto::CryptoProvider;
 #[cfg(feature = "rust-crypto")]
 use jsonwebtoken::crypto::{JwtSigner, JwtVerifier};
 #[cfg(feature = "rust-crypto")]
 use jsonwebtoken::signature::{self, Signer, Verifier};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
+
+use crate::base64url::BASE64URL;
 
 /// `{"alg":"HS256","typ":"JWT"}`, base64url-encoded: the only header this
 /// crate ever signs, so it is encoded once here rather than per token.
@@ -94,7 +95,7 @@ impl Keys {
         let mut token = String::with_capacity(HS256_HEADER.len() + payload_len + 45);
         token.push_str(HS256_HEADER);
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        BASE64URL.encode_string(payload, &mut token);
         self.append_signature(token)
     }
 
@@ -102,16 +103,16 @@ impl Keys {
     /// which need well-signed tokens with hostile contents.
     #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn sign_raw(&self, header: &[u8], payload: &[u8]) -> Result<String, CryptoError> {
-        let mut token = URL_SAFE_NO_PAD.encode(header);
+        let mut token = BASE64URL.encode(header);
         token.push('.');
-        URL_SAFE_NO_PAD.encode_string(payload, &mut token);
+        BASE64URL.encode_string(payload, &mut token);
         self.append_signature(token)
     }
 
     fn append_signature(&self, mut signing_input: String) -> Result<String, CryptoError> {
         let tag = self.tag(signing_input.as_bytes())?;
         signing_input.push('.');
-        URL_SAFE_NO_PAD.encode_string(tag, &mut signing_input);
+        BASE64URL.encode_string(tag, &mut signing_input);
         Ok(signing_input)
     }
 
@@ -178,7 +179,7 @@ pub(crate) fn decode_tag(encoded: &str) -> Option<[u8; TAG_LEN]> {
         return None;
     }
     let mut tag = [0u8; TAG_LEN];
-    (URL_SAFE_NO_PAD.decode_slice(encoded, &mut tag) == Ok(TAG_LEN)).then_some(tag)
+    (BASE64URL.decode_slice(encoded, &mut tag) == Ok(TAG_LEN)).then_some(tag)
 }
 
 #[cfg(test)]
@@ -287,6 +288,8 @@ impl JwtVerifier for Hs256 {
 #[cfg(test)]
 #[cfg(any(feature = "rust-crypto", feature = "aws-lc-rs"))]
 mod tests {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     const KEY: &[u8; 32] = b"0123456789abcdef0123456789abcdef";

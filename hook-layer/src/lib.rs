@@ -72,6 +72,7 @@
 
 #[cfg(feature = "attempts")]
 pub mod attempts;
+mod base64url;
 mod clock;
 mod completion;
 #[cfg(feature = "axum")]

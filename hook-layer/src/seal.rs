@@ -18,7 +18,6 @@
 use std::fmt;
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chacha20poly1305::aead::AeadInOut;
 use chacha20poly1305::{KeyInit, Tag, XChaCha20Poly1305, XNonce};
 use hkdf::Hkdf;
@@ -27,6 +26,7 @@ use serde::de::DeserializeOwned;
 use sha2::Sha256;
 use zeroize::Zeroize;
 
+use crate::base64url::BASE64URL;
 use crate::secret::SecretError;
 use crate::session::{HookSession, SessionCore};
 
@@ -178,7 +178,7 @@ impl<C> HookSession<C> {
                 max: MAX_SEALED_LEN,
             })?;
         buffer.extend_from_slice(&tag);
-        Ok(URL_SAFE_NO_PAD.encode(&buffer))
+        Ok(BASE64URL.encode(&buffer))
     }
 
     /// Opens a value [`seal`](Self::seal)ed earlier in this session.
@@ -205,9 +205,7 @@ impl<C> HookSession<C> {
         if sealed.len() > MAX_SEALED_LEN {
             return Err(OpenError::Malformed);
         }
-        let mut bytes = URL_SAFE_NO_PAD
-            .decode(sealed)
-            .map_err(|_| OpenError::Malformed)?;
+        let mut bytes = BASE64URL.decode(sealed).map_err(|_| OpenError::Malformed)?;
         if bytes.len() < OVERHEAD || bytes[0] != VERSION {
             return Err(OpenError::Malformed);
         }
@@ -316,6 +314,7 @@ mod tests {
     use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde::Deserialize;
 
     use super::*;

@@ -6,12 +6,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess};
 use serde_json::value::RawValue;
 use url::{Host, Origin, Url};
 
+use crate::base64url::BASE64URL;
 use crate::clock::{Clock, SystemClock, unix_seconds};
 use crate::jwt::{self, HS256_HEADER};
 use crate::members::{Members, ObjectVisitor};
@@ -296,7 +296,7 @@ fn verify_signature(
 }
 
 fn decode_payload(encoded: &str) -> Result<Vec<u8>, Rejection> {
-    URL_SAFE_NO_PAD
+    BASE64URL
         .decode(encoded)
         .map_err(|_| Rejection::MalformedToken("the payload is not base64url"))
 }
@@ -534,7 +534,7 @@ fn check_header(encoded: &str) -> Result<(), Rejection> {
     if encoded == HS256_HEADER {
         return Ok(());
     }
-    let json = URL_SAFE_NO_PAD
+    let json = BASE64URL
         .decode(encoded)
         .map_err(|_| Rejection::MalformedToken("the header is not base64url"))?;
     let header: Header<'_> = json_object(
