@@ -91,6 +91,7 @@ mod session;
 mod tenant;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
+mod url_memo;
 mod verify;
 
 pub use clock::{Clock, SystemClock};

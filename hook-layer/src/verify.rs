@@ -19,6 +19,7 @@ use crate::query;
 use crate::rejection::Rejection;
 use crate::session::{HookSession, SessionCore};
 use crate::tenant::{Tenant, Tenants};
+use crate::url_memo;
 
 /// The name of the query parameter that carries the token, both ways.
 pub const SESSION_TOKEN_PARAM: &str = "session_token";
@@ -320,7 +321,7 @@ impl Policy {
         if let Some(why) = misleading_spelling(raw) {
             return refuse(why);
         }
-        let Ok(url) = Url::parse(raw) else {
+        let Ok(url) = url_memo::parse(raw) else {
             return refuse("it is not an absolute URL");
         };
         let loopback = match url.host() {
@@ -363,12 +364,14 @@ fn misleading_spelling(raw: &str) -> Option<&'static str> {
     if ascii_suspicious || (!raw.is_ascii() && raw.chars().any(suspicious)) {
         return Some("it contains whitespace, control characters or backslashes");
     }
-    let Some((scheme, rest)) = raw.split_once("://") else {
+    // The scheme ends at the first colon, and `//` must follow it.
+    let absolute = raw.split_once(':').and_then(|(scheme, rest)| {
+        let alphabetic = !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphabetic());
+        rest.strip_prefix("//").filter(|_| alphabetic)
+    });
+    let Some(rest) = absolute else {
         return Some("it is not an absolute URL");
     };
-    if scheme.is_empty() || !scheme.chars().all(|c| c.is_ascii_alphabetic()) {
-        return Some("it is not an absolute URL");
-    }
     if rest.starts_with('/') {
         return Some("its host is not introduced by exactly two slashes");
     }
