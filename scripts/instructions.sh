@@ -37,14 +37,18 @@ if [ "${1:-}" = "--quick" ]; then
   exit 0
 fi
 
-echo "| claims | HMAC floor | jsonwebtoken decode | layer verify_token | layer minus floor |"
-echo "|---|---|---|---|---|"
+# "repeated URL": every call names the same redirectUrl, as a tenant's
+# sessions would if they share one callback address; "new URL": every call
+# names another, so the remembered parse of the last one never applies.
+echo "| claims | HMAC floor | jsonwebtoken decode | layer, repeated URL | beyond the floor | layer, new URL | beyond the floor |"
+echo "|---|---|---|---|---|---|---|"
 for size in small typical large; do
   floor=$(per_call "floor-$size")
   decode=$(per_call "decode-$size")
   layer=$(per_call "layer-$size")
+  fresh=$(per_call "newurl-$size")
   label=$(case $size in small) echo "200 B";; typical) echo "1 KB";; large) echo "2.65 KB";; esac)
-  echo "| $label | $floor | $decode | $layer | $((layer - floor)) |"
+  echo "| $label | $floor | $decode | $layer | $((layer - floor)) | $fresh | $((fresh - floor)) |"
 done
 echo
 echo "refused forgery (typical token): $(per_call refuse-forged) instructions per call"

@@ -7,7 +7,9 @@
 //! instructions`), it checks every case once and prints the list; with
 //! arguments `<case> <calls>` it runs one case that many times. Cases:
 //! `floor-<size>` (HMAC-SHA256 of the signing input with a precomputed key
-//! state), `layer-<size>` (`verify_token`), `decode-<size>`
+//! state), `layer-<size>` (`verify_token`), `newurl-<size>` (`verify_token`
+//! on tokens that each name another `redirectUrl`, so the parse of the
+//! last one is never reused), `decode-<size>`
 //! (`jsonwebtoken::decode` with the same checks), and `refuse-forged`
 //! (a typical token with a wrong signature); sizes `small`, `typical`,
 //! `large` (200 B, 1 KB and 2.65 KB of claims).
@@ -38,6 +40,11 @@ fn clock() -> std::time::SystemTime {
 }
 
 fn token(size: &str) -> String {
+    token_to(size, MockIssuer::REDIRECT_URL)
+}
+
+/// A token of `size` whose `redirectUrl` is `redirect_url`.
+fn token_to(size: &str, redirect_url: &str) -> String {
     let bytes = match size {
         "small" => 200,
         "typical" => 1000,
@@ -47,6 +54,7 @@ fn token(size: &str) -> String {
     MockIssuer::new(HookSecret::from_bytes(KEY).unwrap())
         .clock(clock)
         .session()
+        .redirect_url(redirect_url)
         .claims(claims_of(bytes))
         .token()
 }
@@ -73,6 +81,20 @@ fn run(case: &str, calls: usize) {
             let token = token(size);
             for _ in 0..calls {
                 let session: Result<HookSession, _> = layer.verify_token(black_box(&token));
+                black_box(session.unwrap());
+            }
+        }
+        "newurl" => {
+            // As many tokens for 1 call as for 101, so that minting them
+            // cancels out; the same length as the usual URL's.
+            let tokens: Vec<String> = (0..101)
+                .map(|i| {
+                    let url = format!("https://tenant.vii.au01.mattr.global/core/v1/openid/interaction-hook/call{i:04}");
+                    token_to(size, &url)
+                })
+                .collect();
+            for token in tokens.iter().take(calls) {
+                let session: Result<HookSession, _> = layer.verify_token(black_box(token));
                 black_box(session.unwrap());
             }
         }
@@ -105,13 +127,16 @@ fn run(case: &str, calls: usize) {
     }
 }
 
-const CASES: [&str; 10] = [
+const CASES: [&str; 13] = [
     "floor-small",
     "floor-typical",
     "floor-large",
     "layer-small",
     "layer-typical",
     "layer-large",
+    "newurl-small",
+    "newurl-typical",
+    "newurl-large",
     "decode-small",
     "decode-typical",
     "decode-large",
