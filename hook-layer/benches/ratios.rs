@@ -9,7 +9,9 @@
 //! Groups:
 //! - `verify/<size>`: `verify_token` against the HMAC floor (HMAC-SHA256 of
 //!   the signing input with a precomputed key state) and against
-//!   `jsonwebtoken::decode` with the same checks;
+//!   `jsonwebtoken::decode` with the same checks; and `verify_token` on
+//!   tokens that each name another `redirectUrl` (of the same length), so
+//!   that the parse of the last one is never reused;
 //! - `keyring`: one secret, two secrets (the token matching the first or
 //!   the second), a 50-tenant layer, and an unknown issuer refused by it.
 //!
@@ -117,6 +119,16 @@ fn verify_groups(rounds: usize) {
         let signing_input = token.rsplit_once('.').unwrap().0.as_bytes().to_vec();
         let check: Result<HookSession, _> = layer.verify_token(&token);
         assert!(check.is_ok());
+        let new_url_tokens: Vec<String> = (0..64)
+            .map(|i| {
+                let url = format!(
+                    "https://tenant.vii.au01.mattr.global/core/v1/openid/interaction-hook/call{i:04}"
+                );
+                assert_eq!(url.len(), MockIssuer::REDIRECT_URL.len());
+                issuer.session().redirect_url(url).claims(claims_of(claims)).token()
+            })
+            .collect();
+        let mut next = new_url_tokens.iter().cycle();
         let mut candidates = [
             candidate("hmac floor", || {
                 let mut mac = keyed.clone();
@@ -125,6 +137,11 @@ fn verify_groups(rounds: usize) {
             }),
             candidate("layer verify_token", || {
                 let session: Result<HookSession, _> = layer.verify_token(black_box(&token));
+                black_box(session.unwrap());
+            }),
+            candidate("layer verify_token, a new redirectUrl each call", || {
+                let token = next.next().unwrap();
+                let session: Result<HookSession, _> = layer.verify_token(black_box(token));
                 black_box(session.unwrap());
             }),
             candidate("jsonwebtoken decode", || {
