@@ -11,7 +11,10 @@
 //! on tokens that each name another `redirectUrl`, so the parse of the
 //! last one is never reused), `decode-<size>`
 //! (`jsonwebtoken::decode` with the same checks), and `refuse-forged`
-//! (a typical token with a wrong signature); sizes `small`, `typical`,
+//! (a typical token with a wrong signature), `router-bare` and
+//! `router-layer` (one request with a small token through an axum router
+//! without and with the layer, the handler taking the session); sizes
+//! `small`, `typical`,
 //! `large` (200 B, 1 KB and 2.65 KB of claims).
 //!
 //! Tokens are signed at a fixed time and checked by a fixed clock, so the
@@ -26,11 +29,16 @@ use support::{Incoming, KEY, claims_of};
 use std::hint::black_box;
 use std::time::{Duration, UNIX_EPOCH};
 
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
 use hmac::{Hmac, KeyInit, Mac};
 use hook_layer::testing::MockIssuer;
 use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::Sha256;
+use tower::ServiceExt;
 
 /// 2025-11-29T13:20:00Z.
 const NOW: u64 = 1_764_422_400;
@@ -113,6 +121,24 @@ fn run(case: &str, calls: usize) {
                 black_box(decoded.unwrap());
             }
         }
+        "router" => {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap();
+            let router = match size {
+                "bare" => Router::new().route("/hook", get(|| async { "ok" })),
+                "layer" => Router::new()
+                    .route("/hook", get(|_: HookSession| async { "ok" }))
+                    .layer(layer),
+                other => panic!("unknown router {other}"),
+            };
+            let uri = format!("/hook?session_token={}", token("small"));
+            for _ in 0..calls {
+                let request = Request::get(&uri).body(Body::empty()).unwrap();
+                let response = runtime.block_on(router.clone().oneshot(black_box(request)));
+                assert_eq!(response.unwrap().status(), StatusCode::OK);
+            }
+        }
         "refuse" => {
             assert_eq!(size, "forged");
             let mut forged = token("typical");
@@ -127,7 +153,7 @@ fn run(case: &str, calls: usize) {
     }
 }
 
-const CASES: [&str; 13] = [
+const CASES: [&str; 15] = [
     "floor-small",
     "floor-typical",
     "floor-large",
@@ -141,6 +167,8 @@ const CASES: [&str; 13] = [
     "decode-typical",
     "decode-large",
     "refuse-forged",
+    "router-bare",
+    "router-layer",
 ];
 
 fn main() {
