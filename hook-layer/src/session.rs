@@ -35,7 +35,8 @@ pub(crate) struct Inner<C> {
 /// Everything but the user claims: what a completion needs, free of `C`.
 pub(crate) struct SessionCore {
     pub(crate) state: String,
-    pub(crate) redirect_url: Url,
+    /// Shared with the parse this thread remembers (see `url_memo`).
+    pub(crate) redirect_url: Arc<Url>,
     /// Shared with the policy when configured, so not copied per request.
     pub(crate) issuer: Arc<str>,
     pub(crate) audience: Arc<str>,

@@ -5,8 +5,8 @@
 //! the work beyond the HMAC for a small token. When tokens repeat the URL,
 //! as a tenant's sessions would if MATTR VII names one callback address
 //! and tells its sessions apart by `state` (not confirmed), the repeat
-//! costs one comparison and one copy instead. A URL not seen before costs
-//! the parse plus that copy.
+//! costs one comparison instead, and the sessions share the parse. A URL
+//! not seen before costs the parse and one allocation to share it.
 //!
 //! What is remembered is the parse alone, a pure function of the text: the
 //! redirect policy runs on every token, hit or miss. Only text that is its
@@ -14,27 +14,29 @@
 //! URL's text is the whole key.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use url::{ParseError, Url};
 
 thread_local! {
-    static LAST: RefCell<Option<Url>> = const { RefCell::new(None) };
+    static LAST: RefCell<Option<Arc<Url>>> = const { RefCell::new(None) };
 }
 
 /// `Url::parse(text)`, from this thread's memory when `text` is the last URL
-/// it parsed.
-pub(crate) fn parse(text: &str) -> Result<Url, ParseError> {
+/// it parsed. The parse is shared, not copied: a `Url` is never changed
+/// once parsed here.
+pub(crate) fn parse(text: &str) -> Result<Arc<Url>, ParseError> {
     let remembered = LAST.try_with(|last| match &*last.borrow() {
-        Some(url) if url.as_str() == text => Some(url.clone()),
+        Some(url) if url.as_str() == text => Some(Arc::clone(url)),
         _ => None,
     });
     if let Ok(Some(url)) = remembered {
         return Ok(url);
     }
-    let url = Url::parse(text)?;
+    let url = Arc::new(Url::parse(text)?);
     if url.as_str() == text {
         // Fails only while the thread is exiting; nothing to remember then.
-        let _ = LAST.try_with(|last| *last.borrow_mut() = Some(url.clone()));
+        let _ = LAST.try_with(|last| *last.borrow_mut() = Some(Arc::clone(&url)));
     }
     Ok(url)
 }
@@ -55,7 +57,11 @@ mod tests {
             "not a url",
             "not a url",
         ] {
-            assert_eq!(parse(text), Url::parse(text), "{text}");
+            assert_eq!(
+                parse(text).map(|url| (*url).clone()),
+                Url::parse(text),
+                "{text}"
+            );
         }
     }
 
