@@ -2,11 +2,15 @@
 //!
 //! Every token names a `redirectUrl`, and parsing it is the largest cost of
 //! a verification after the HMAC and the payload's JSON: about a third of
-//! the work beyond the HMAC for a small token. When tokens repeat the URL,
-//! as a tenant's sessions would if MATTR VII names one callback address
-//! and tells its sessions apart by `state` (not confirmed), the repeat
-//! costs one comparison instead, and the sessions share the parse. A URL
-//! not seen before costs the parse and one allocation to share it.
+//! the work beyond the HMAC for a small token. When a token names the URL
+//! that the last token verified on the same thread named, as a tenant's
+//! sessions would if MATTR VII names one callback address and tells its
+//! sessions apart by `state` (not confirmed), it costs one comparison
+//! instead, and the sessions share the parse. Any other URL costs the
+//! parse and one allocation to share it: a URL named before but not last,
+//! as with several tenants taking turns, and a URL not written in the
+//! parser's own canonical form (capitals in the host, a default port, no
+//! path), which is never remembered.
 //!
 //! What is remembered is the parse alone, a pure function of the text: the
 //! redirect policy runs on every token, hit or miss. Only text that is its

@@ -303,29 +303,43 @@ fn verify_signature(
 ///
 /// A payload is read only while the session is built (the session owns
 /// what it keeps), so one buffer per thread serves every request, and a
-/// payload of a typical token, over a kilobyte, costs no trip through the
-/// allocator's slower path for large blocks each time. Buffers larger
-/// than [`MAX_KEPT_PAYLOAD`] are not kept.
+/// payload of a typical token, over a kilobyte, needs no fresh allocation
+/// each time (with glibc's allocator, one that size takes its slower path).
+/// A verification nested inside `read` (a claims type that verifies
+/// another token while it is read) finds the slot empty and uses a buffer
+/// of its own.
 fn with_payload<R>(
     encoded: &str,
     read: impl FnOnce(&[u8]) -> Result<R, Rejection>,
 ) -> Result<R, Rejection> {
-    thread_local! {
-        static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
-    }
-    let mut json = SCRATCH.try_with(Cell::take).unwrap_or_default();
-    json.clear();
-    let result = match BASE64URL.decode_vec(encoded, &mut json) {
-        Ok(()) => read(&json),
+    let mut json = Scratch(SCRATCH.try_with(Cell::take).unwrap_or_default());
+    json.0.clear();
+    match BASE64URL.decode_vec(encoded, &mut json.0) {
+        Ok(()) => read(&json.0),
         Err(_) => Err(Rejection::MalformedToken("the payload is not base64url")),
-    };
-    if json.capacity() <= MAX_KEPT_PAYLOAD {
-        // The user's claims do not linger in the buffer between requests.
-        json.fill(0);
-        // Fails only while the thread is exiting; the buffer is freed then.
-        let _ = SCRATCH.try_with(|scratch| scratch.set(json));
     }
-    result
+}
+
+thread_local! {
+    static SCRATCH: Cell<Vec<u8>> = const { Cell::new(Vec::new()) };
+}
+
+/// The payload buffer while it is in use. However its use ends (a result,
+/// a refusal or a panic), it is zeroed, so that no user's claims linger in
+/// it, and handed back to the thread unless it grew over
+/// [`MAX_KEPT_PAYLOAD`]. Each use zeroes what it wrote, and decoding writes
+/// nothing past the decoded length, so the spare capacity stays zero too.
+struct Scratch(Vec<u8>);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let mut json = std::mem::take(&mut self.0);
+        json.fill(0);
+        if json.capacity() <= MAX_KEPT_PAYLOAD {
+            // Fails only while the thread is exiting; the buffer is freed then.
+            let _ = SCRATCH.try_with(|scratch| scratch.set(json));
+        }
+    }
 }
 
 /// The largest payload buffer a thread keeps between requests: that of a
@@ -1083,6 +1097,37 @@ mod tests {
             Err(Rejection::MalformedToken(_))
         ));
         assert_eq!(verify(&short).unwrap().claims()["given_name"], "Ada");
+    }
+
+    #[test]
+    fn the_payload_buffer_is_zeroed_however_its_use_ends() {
+        /// Claims whose reading panics halfway through the payload.
+        struct Boom;
+        impl<'de> Deserialize<'de> for Boom {
+            fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+                panic!("a claims type that panics")
+            }
+        }
+        let kept = || {
+            SCRATCH.with(|scratch| {
+                let buffer = scratch.take();
+                let copy = buffer.clone();
+                scratch.set(buffer);
+                copy
+            })
+        };
+        let token = issuer().session().claim("given_name", "Ada").token();
+        verify(&token).unwrap();
+        let after_use = kept();
+        assert!(!after_use.is_empty() && after_use.iter().all(|&b| b == 0));
+
+        let layer = layer_at(NOW).claims::<Boom>();
+        let panicked =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| layer.verify_token(&token)));
+        assert!(panicked.is_err());
+        let after_panic = kept();
+        assert!(!after_panic.is_empty() && after_panic.iter().all(|&b| b == 0));
+        assert!(verify(&token).is_ok());
     }
 
     #[test]
