@@ -77,6 +77,8 @@ mod clock;
 mod completion;
 #[cfg(feature = "axum")]
 mod extract;
+#[cfg(test)]
+mod fixtures;
 mod future;
 mod jwt;
 mod layer;

@@ -737,30 +737,9 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::fixtures::{NOW, at, issuer, layer_at, secret};
     use crate::testing::MockIssuer;
     use crate::{HookSecret, InteractionHookLayer};
-
-    /// 2025-11-29T13:20:00Z, the `iat` of PROTOCOL.md's example.
-    const NOW: u64 = 1_764_422_400;
-
-    fn secret() -> HookSecret {
-        HookSecret::from_bytes(b"an example hook secret, 32 bytes").unwrap()
-    }
-
-    fn at(seconds: u64) -> impl Fn() -> std::time::SystemTime + Clone + Send + Sync + 'static {
-        move || UNIX_EPOCH + Duration::from_secs(seconds)
-    }
-
-    fn issuer() -> MockIssuer {
-        MockIssuer::new(secret()).clock(at(NOW))
-    }
-
-    fn layer_at(now: u64) -> InteractionHookLayer {
-        InteractionHookLayer::new(secret())
-            .issuer(MockIssuer::TENANT)
-            .audience(MockIssuer::HOOK_URL)
-            .clock(at(now))
-    }
 
     fn verify_at(now: u64, token: &str) -> Result<HookSession, Rejection> {
         layer_at(now).verify_token(token)

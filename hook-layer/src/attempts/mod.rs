@@ -283,32 +283,11 @@ impl StdError for StoreError {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{SystemTime, UNIX_EPOCH};
+    use std::time::UNIX_EPOCH;
 
     use super::*;
-    use crate::testing::MockIssuer;
-    use crate::{HookSecret, InteractionHookLayer};
-
-    const NOW: u64 = 1_764_422_400;
-
-    fn secret() -> HookSecret {
-        HookSecret::from_bytes(b"an example hook secret, 32 bytes").unwrap()
-    }
-
-    fn at(seconds: u64) -> impl Fn() -> SystemTime + Clone + Send + Sync + 'static {
-        move || UNIX_EPOCH + Duration::from_secs(seconds)
-    }
-
-    fn layer_at(now: u64) -> InteractionHookLayer {
-        InteractionHookLayer::new(secret())
-            .issuer(MockIssuer::TENANT)
-            .audience(MockIssuer::HOOK_URL)
-            .clock(at(now))
-    }
-
-    fn issuer() -> MockIssuer {
-        MockIssuer::new(secret()).clock(at(NOW))
-    }
+    use crate::InteractionHookLayer;
+    use crate::fixtures::{NOW, at, issuer, layer_at, secret};
 
     /// Records what it was asked, and counts like a store.
     #[derive(Default)]
