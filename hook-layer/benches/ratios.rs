@@ -22,10 +22,10 @@
 mod app_provider;
 mod support;
 
+use support::rounds::{BATCH, Candidate, candidate, format_ns, measure, spread};
 use support::{Incoming, KEY, claims_of};
 
 use std::hint::black_box;
-use std::time::Instant;
 
 use hmac::{Hmac, KeyInit, Mac};
 use hook_layer::testing::MockIssuer;
@@ -33,69 +33,29 @@ use hook_layer::{HookSecret, HookSession, InteractionHookLayer, Tenant};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sha2::Sha256;
 
-/// A named piece of work, run `batch` times per round.
-struct Candidate<'a> {
-    name: &'static str,
-    run: Box<dyn FnMut() + 'a>,
-}
-
-fn candidate<'a>(name: &'static str, run: impl FnMut() + 'a) -> Candidate<'a> {
-    Candidate {
-        name,
-        run: Box::new(run),
-    }
-}
-
 /// Runs the candidates round-robin and prints medians and ratios against
 /// the candidate at `baseline`.
 fn compare(group: &str, candidates: &mut [Candidate<'_>], baseline: usize, rounds: usize) {
-    let batch = 200;
-    let mut times = vec![Vec::with_capacity(rounds); candidates.len()];
-    for candidate in candidates.iter_mut() {
-        (candidate.run)(); // warm up
-    }
-    for _ in 0..rounds {
-        for (candidate, samples) in candidates.iter_mut().zip(&mut times) {
-            let started = Instant::now();
-            for _ in 0..batch {
-                (candidate.run)();
-            }
-            samples.push(started.elapsed().as_nanos() as f64 / f64::from(batch));
-        }
-    }
-    println!("\n{group} ({rounds} rounds of {batch} calls each, interleaved)");
+    let times = measure(candidates, rounds);
+    println!("\n{group} ({rounds} rounds of {BATCH} calls each, interleaved)");
     println!(
         "| candidate | median | / {} (median; middle half of rounds) |",
         candidates[baseline].name
     );
     println!("|---|---|---|");
     for (index, candidate) in candidates.iter().enumerate() {
-        let mut ratios: Vec<f64> = times[index]
+        let ratios = times[index]
             .iter()
             .zip(&times[baseline])
             .map(|(time, base)| time / base)
             .collect();
-        let ratio = median(&mut ratios);
-        let (low, high) = (ratios[ratios.len() / 4], ratios[ratios.len() * 3 / 4]);
-        let time = median(&mut times[index].clone());
+        let (ratio, low, high) = spread(ratios);
+        let (time, _, _) = spread(times[index].clone());
         println!(
             "| {} | {} | {ratio:.2} ({low:.2}-{high:.2}) |",
             candidate.name,
             format_ns(time)
         );
-    }
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-fn format_ns(ns: f64) -> String {
-    if ns >= 1000.0 {
-        format!("{:.2} us", ns / 1000.0)
-    } else {
-        format!("{ns:.0} ns")
     }
 }
 

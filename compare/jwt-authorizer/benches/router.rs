@@ -46,8 +46,14 @@
 //! `cargo bench --manifest-path compare/jwt-authorizer/Cargo.toml` (add
 //! `-- --test` for 3 rounds instead of 101).
 
+// The key, claims and round-robin harness of hook-layer's own benches.
+#[path = "../../../hook-layer/benches/support/mod.rs"]
+mod support;
+
+use support::rounds::{BATCH, candidate, format_ns, measure, spread};
+use support::{Incoming, KEY, claims_of};
+
 use std::hint::black_box;
-use std::time::Instant;
 
 use axum::routing::get;
 use axum07::routing::get as get07;
@@ -57,98 +63,12 @@ use http::header::AUTHORIZATION;
 use http::{HeaderValue, Request, StatusCode, Uri};
 use jsonwebtoken::Algorithm;
 use jwt_authorizer::{IntoLayer, JwtAuthorizer, JwtClaims, Validation};
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use tokio::runtime::Runtime;
 use tower::ServiceExt;
 
-/// The benchmark key (32 bytes), as in hook-layer's benchmarks.
-const KEY: &[u8; 32] = b"benchmark secret key of 32 bytes";
-
 /// The leeway both layers allow on `exp` (and `nbf`), hook-layer's default.
 const LEEWAY_SECONDS: u64 = 30;
-
-/// Requests per candidate per round.
-const BATCH: u32 = 200;
-
-/// User claims whose JSON is about `bytes` long (as in hook-layer's
-/// benchmarks).
-fn claims_of(bytes: usize) -> Value {
-    let mut claims = json!({
-        "email": "ada.lovelace@example.com",
-        "given_name": "Ada",
-        "family_name": "Lovelace",
-    });
-    let base = claims.to_string().len() + r#","note":"""#.len();
-    claims["note"] = json!("n".repeat(bytes.saturating_sub(base)));
-    claims
-}
-
-/// What the hook reads from the token, as jwt-authorizer decodes it.
-#[derive(Clone, Deserialize)]
-#[allow(dead_code)] // read by serde only: the handler just takes it
-struct Incoming {
-    state: String,
-    #[serde(rename = "redirectUrl")]
-    redirect_url: String,
-    #[serde(default)]
-    claims: Map<String, Value>,
-}
-
-/// A named piece of work, run `BATCH` times per round.
-struct Candidate<'a> {
-    name: &'static str,
-    run: Box<dyn FnMut() + 'a>,
-}
-
-fn candidate<'a>(name: &'static str, run: impl FnMut() + 'a) -> Candidate<'a> {
-    Candidate {
-        name,
-        run: Box::new(run),
-    }
-}
-
-/// Runs the candidates round-robin and returns, for each, its time per
-/// call (ns) in every round.
-fn measure(candidates: &mut [Candidate<'_>], rounds: usize) -> Vec<Vec<f64>> {
-    let mut times = vec![Vec::with_capacity(rounds); candidates.len()];
-    for candidate in candidates.iter_mut() {
-        (candidate.run)(); // warm up
-    }
-    for _ in 0..rounds {
-        for (candidate, samples) in candidates.iter_mut().zip(&mut times) {
-            let started = Instant::now();
-            for _ in 0..BATCH {
-                (candidate.run)();
-            }
-            samples.push(started.elapsed().as_nanos() as f64 / f64::from(BATCH));
-        }
-    }
-    times
-}
-
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
-}
-
-/// The median and the 25th and 75th percentiles.
-fn spread(mut values: Vec<f64>) -> (f64, f64, f64) {
-    let middle = median(&mut values);
-    (
-        middle,
-        values[values.len() / 4],
-        values[values.len() * 3 / 4],
-    )
-}
-
-fn format_ns(ns: f64) -> String {
-    if ns.abs() >= 1000.0 {
-        format!("{:.2} us", ns / 1000.0)
-    } else {
-        format!("{ns:.0} ns")
-    }
-}
 
 fn secret(key: &[u8]) -> HookSecret {
     HookSecret::from_bytes(key).unwrap()

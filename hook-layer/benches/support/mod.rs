@@ -1,7 +1,10 @@
-//! What the benchmarks share: the key, claims of a chosen size, and what a
-//! hook reads from a token, as jsonwebtoken would decode it.
+//! What the benchmarks share: the key, claims of a chosen size, what a
+//! hook reads from a token, as jsonwebtoken would decode it, and the
+//! round-robin harness of the ratio benches.
 
 #![allow(dead_code)]
+
+pub mod rounds;
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -22,7 +25,7 @@ pub fn claims_of(bytes: usize) -> Value {
 }
 
 /// What the layer hands the handler, as jsonwebtoken would decode it.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct Incoming {
     pub state: String,
     #[serde(rename = "redirectUrl")]
