@@ -118,20 +118,10 @@ fn redis(
     group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     session: &HookSession,
 ) {
-    use hook_layer::attempts::RedisStore;
-    use hook_layer::testing::RedisServer;
-
-    let Some(server) = RedisServer::start_or_skip("attempt/redis") else {
+    // The server stops when dropped, after the benchmark.
+    let Some((runtime, limiter, _server)) = redis_limiter("attempt/redis") else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = runtime
-        .block_on(RedisStore::connect(&server.url()))
-        .unwrap();
-    let limiter = AttemptLimiter::new("code", u64::MAX, Arc::new(store));
     group.bench_function("redis", |b| {
         b.iter(|| {
             runtime
@@ -159,7 +149,7 @@ fn latencies() {
     let sealed = session.seal(&value()).unwrap();
     let memory = AttemptLimiter::new("code", u64::MAX, Arc::new(MemoryStore::default()));
     #[cfg(feature = "redis")]
-    let redis = redis_limiter();
+    let redis = redis_limiter("latencies of attempt/redis");
     let mut times: Vec<(&str, Vec<Duration>)> = ["seal", "open", "attempt/memory", "attempt/redis"]
         .into_iter()
         .map(|name| (name, Vec::with_capacity(rounds)))
@@ -205,7 +195,9 @@ fn latencies() {
 }
 
 #[cfg(feature = "redis")]
-fn redis_limiter() -> Option<(
+fn redis_limiter(
+    bench: &str,
+) -> Option<(
     tokio::runtime::Runtime,
     AttemptLimiter,
     hook_layer::testing::RedisServer,
@@ -213,7 +205,7 @@ fn redis_limiter() -> Option<(
     use hook_layer::attempts::RedisStore;
     use hook_layer::testing::RedisServer;
 
-    let server = RedisServer::start_or_skip("latencies of attempt/redis")?;
+    let server = RedisServer::start_or_skip(bench)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
