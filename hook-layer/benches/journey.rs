@@ -194,6 +194,8 @@ fn latencies() {
     }
 }
 
+/// A throwaway Redis, a runtime and a limiter on it with no limit, or
+/// `None` (said loudly, naming `bench`) when `redis-server` is missing.
 #[cfg(feature = "redis")]
 fn redis_limiter(
     bench: &str,
