@@ -137,37 +137,48 @@ impl SessionCore {
 
 impl SessionCore {
     /// The first Unix second at which the layer no longer accepts this
-    /// session's token: `exp` plus the leeway or, for a token without
-    /// `exp`, one second after `iat` plus the maximum age plus the leeway
-    /// (the rule in `Policy::check_lifetime`). Sealed state and attempt
-    /// counts live exactly this long, but at most [`MAX_STATE_LIFETIME`]
-    /// from now. A token with neither (accepted only after
-    /// `allow_tokens_without_lifetime`) has no end: what is sealed or
-    /// counted for it lives that day from now.
+    /// session's token, by its clock: `exp` plus the leeway or, for a token
+    /// without `exp`, one second after `iat` plus the maximum age plus the
+    /// leeway (the rule in `Policy::check_lifetime`). `None` for a token
+    /// with neither (accepted only after `allow_tokens_without_lifetime`),
+    /// which nothing bounds.
     #[cfg(any(feature = "seal", feature = "attempts"))]
-    pub(crate) fn ends_at(&self) -> u64 {
+    pub(crate) fn accepted_until(&self) -> Option<u64> {
         let leeway = self.policy.leeway;
-        // However long a token claims to live, what is sealed or counted
-        // for it lives at most a day: a tenant's secret (or a leaked one)
-        // cannot fill a shared store with entries that never expire.
+        match (self.expires_at, self.issued_at) {
+            (Some(exp), _) => Some(exp.saturating_add(leeway)),
+            (None, Some(iat)) => Some(
+                iat.saturating_add(self.policy.max_age)
+                    .saturating_add(leeway)
+                    .saturating_add(1),
+            ),
+            (None, None) => None,
+        }
+    }
+
+    /// When sealed state made now expires: when the token stops being
+    /// accepted, but at most [`MAX_STATE_LIFETIME`] from now. A sealed value
+    /// that expires early fails closed (the holder starts again), so the cap
+    /// is safe here; attempt counts cannot be capped that way and refuse
+    /// such sessions instead.
+    #[cfg(feature = "seal")]
+    pub(crate) fn ends_at(&self) -> u64 {
+        // However long a token claims to live, what is sealed for it lives
+        // at most a day.
         let cap = self.policy.now().saturating_add(MAX_STATE_LIFETIME);
-        let end = match (self.expires_at, self.issued_at) {
-            (Some(exp), _) => exp.saturating_add(leeway),
-            (None, Some(iat)) => iat
-                .saturating_add(self.policy.max_age)
-                .saturating_add(leeway)
-                .saturating_add(1),
-            // Only with `allow_tokens_without_lifetime`: nothing bounds the
-            // token, so state and counts made now live for the maximum age.
-            (None, None) => cap,
-        };
-        end.min(cap)
+        self.accepted_until().map_or(cap, |end| end.min(cap))
+    }
+
+    /// The layer's leeway, in seconds: how far apart it tolerates clocks.
+    #[cfg(feature = "attempts")]
+    pub(crate) fn leeway(&self) -> u64 {
+        self.policy.leeway
     }
 }
 
-/// The longest that sealed state or an attempt count lives, in seconds
-/// from when it is made: a day, far beyond any interaction hook session.
-#[cfg(any(feature = "seal", feature = "attempts"))]
+/// The longest that sealed state lives, in seconds from when it is made: a
+/// day, far beyond any interaction hook session.
+#[cfg(feature = "seal")]
 pub(crate) const MAX_STATE_LIFETIME: u64 = 86_400;
 
 fn from_unix(seconds: u64) -> SystemTime {

@@ -100,8 +100,9 @@ async fn concurrent_attempts_never_exceed_the_limit() {
     }
 }
 
-/// The key lives at least as long as the session (`exp` + leeway, by the
-/// layer's clock), and keeps that expiry as attempts go on.
+/// The key lives as long as the session (`exp` + leeway, by the layer's
+/// clock) and one more leeway, for replicas whose clocks are apart, and
+/// keeps that expiry as attempts go on.
 #[tokio::test]
 async fn the_key_lives_as_long_as_the_session() {
     let Some(server) = RedisServer::start_or_skip("redis_store::ttl") else {
@@ -115,7 +116,7 @@ async fn the_key_lives_as_long_as_the_session() {
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(keys[0].starts_with(RedisStore::DEFAULT_PREFIX), "{keys:?}");
     assert!(keys[0].ends_with(session.state()), "{keys:?}");
-    let ends_at = 1200 + 30; // seconds from NOW
+    let ends_at = 1200 + 30 + 30; // seconds from NOW
     let ttl: i64 = redis::cmd("TTL")
         .arg(&keys[0])
         .query_async(&mut raw(&server).await)
@@ -132,6 +133,53 @@ async fn the_key_lives_as_long_as_the_session() {
         "PTTL {pttl}"
     );
     assert_eq!(limiter.attempt(&session).await.unwrap().number, 2);
+}
+
+/// Two replicas whose clocks are 3 s apart, within the leeway, share one
+/// count to the end: the replica whose clock is behind accepts the token
+/// for 3 s longer than the one ahead, and must still find the count that
+/// the one ahead wrote near the token's end. (Real time: about 3.5 s.)
+#[tokio::test]
+async fn replicas_with_clocks_apart_share_a_count_to_the_end() {
+    use std::time::SystemTime;
+    let Some(server) = RedisServer::start_or_skip("redis_store::clocks_apart") else {
+        return;
+    };
+    const SKEW: u64 = 3;
+    let leeway = Duration::from_secs(SKEW);
+    let start = SystemTime::now();
+    let base = start.duration_since(UNIX_EPOCH).unwrap().as_secs();
+    let replica = |ahead: u64| {
+        InteractionHookLayer::new(secret())
+            .leeway(leeway)
+            .clock(move || SystemTime::now() + Duration::from_secs(ahead))
+    };
+    let (ahead, behind) = (replica(SKEW), replica(0));
+    let token = MockIssuer::new(secret())
+        .clock(move || UNIX_EPOCH + Duration::from_secs(base))
+        .session()
+        .set("exp", base + 2)
+        .token();
+    let limiter = |store: RedisStore| AttemptLimiter::new("code", 3, Arc::new(store));
+    let on_ahead = limiter(RedisStore::connect(&server.url()).await.unwrap());
+    let on_behind = limiter(RedisStore::connect(&server.url()).await.unwrap());
+
+    // The replica ahead sees the token near its end (accepted until
+    // `exp` + 3 s by its clock) and spends the whole budget.
+    let session: HookSession = ahead.verify_token(&token).unwrap();
+    for number in 1..=3 {
+        assert_eq!(on_ahead.attempt(&session).await.unwrap().number, number);
+    }
+    // Past the end by the clock ahead, not yet by the clock behind.
+    let wait = Duration::from_millis(3_500).saturating_sub(start.elapsed().unwrap());
+    tokio::time::sleep(wait).await;
+    assert!(ahead.verify_token(&token).is_err());
+    let session: HookSession = behind.verify_token(&token).unwrap();
+    let result = on_behind.attempt(&session).await;
+    assert!(
+        matches!(result, Err(AttemptError::Exhausted { limit: 3 })),
+        "the count started again on the replica behind: {result:?}"
+    );
 }
 
 /// A restart of the hook (a new store and limiter) keeps the count.

@@ -37,7 +37,7 @@
 //! Stores: [`MemoryStore`], bounded and in this process, the embedded
 //! default; and, with the `redis` feature, [`RedisStore`], which every
 //! replica of a hook shares and which keeps counts across restarts. Counts
-//! expire with their session.
+//! expire one leeway after their session's token stops being accepted.
 
 use std::error::Error as StdError;
 use std::fmt;
@@ -85,14 +85,36 @@ pub trait AttemptStore: Send + Sync + 'static {
 /// one), in a shared [`AttemptStore`].
 ///
 /// Counts are kept per limiter name, tenant (the session's issuer) and
-/// session `state`, until the session's token stops being accepted (`exp`,
-/// or `iat` plus the maximum age, plus the leeway, by the layer's clock).
+/// session `state`, for as long as the session's token is accepted (`exp`,
+/// or `iat` plus the maximum age, plus the leeway, by the layer's clock)
+/// and one more leeway beyond: a count must outlive the token on every
+/// replica, and the replicas' clocks may be apart.
+///
+/// # Clocks
+///
+/// Replicas that share a store may have clocks up to the layer's leeway
+/// apart (30 s by default; see `InteractionHookLayer::leeway`). A replica
+/// whose clock is further behind than that could still accept a token
+/// after its count expired, and so count it again from zero. Keep replica
+/// clocks synchronised (NTP); raise the leeway rather than let them drift.
+///
+/// # Sessions longer than a count may live
+///
+/// A count lives at most [`max_count_lifetime`](Self::max_count_lifetime)
+/// (a day by default) so that a token that claims a very long life cannot
+/// fill a shared store. A session accepted for longer than that from now,
+/// including a token with no lifetime at all (accepted only after
+/// `allow_tokens_without_lifetime`), is refused with
+/// [`AttemptError::SessionTooLong`]: its count could expire while the
+/// token is still accepted, and start again.
+///
 /// Cloning is cheap.
 #[derive(Clone)]
 pub struct AttemptLimiter {
     store: Arc<dyn AttemptStore>,
     name: Arc<str>,
     limit: u64,
+    max_count_lifetime: u64,
 }
 
 impl AttemptLimiter {
@@ -104,7 +126,22 @@ impl AttemptLimiter {
             store,
             name: Arc::from(name),
             limit,
+            max_count_lifetime: Self::DEFAULT_MAX_COUNT_LIFETIME.as_secs(),
         }
+    }
+
+    /// The longest a count may be kept by default: a day, far beyond any
+    /// interaction hook session.
+    pub const DEFAULT_MAX_COUNT_LIFETIME: Duration = Duration::from_secs(86_400);
+
+    /// Sets the longest a count may be kept, from the attempt that makes it
+    /// (default [`DEFAULT_MAX_COUNT_LIFETIME`](Self::DEFAULT_MAX_COUNT_LIFETIME),
+    /// whole seconds). Attempts for a session whose count would have to
+    /// live longer are refused with [`AttemptError::SessionTooLong`].
+    #[must_use]
+    pub fn max_count_lifetime(mut self, lifetime: Duration) -> Self {
+        self.max_count_lifetime = lifetime.as_secs();
+        self
     }
 
     /// The number of attempts allowed per session.
@@ -130,12 +167,28 @@ impl AttemptLimiter {
         // neither the session nor its claims across the await.
         let core = session.core();
         let now = core.policy.now();
-        let expires_at = core.ends_at();
+        let accepted_until = core.accepted_until();
+        // One more leeway past the token's end: another replica whose clock
+        // is up to the leeway behind this one's still accepts the token
+        // then, and must still find its count.
+        let expires_at = accepted_until.map(|end| end.saturating_add(core.leeway()));
         let key = key(&self.name, &core.issuer, &core.state);
+        let max_count_lifetime = self.max_count_lifetime;
         async move {
-            if now >= expires_at {
+            if accepted_until.is_some_and(|end| now >= end) {
                 return Err(AttemptError::SessionOver);
             }
+            let expires_at = match expires_at {
+                Some(at) if at - now <= max_count_lifetime => at,
+                // A count that expired while its token is still accepted
+                // would start again: refuse rather than count for less
+                // than the session's life.
+                _ => {
+                    return Err(AttemptError::SessionTooLong {
+                        max: Duration::from_secs(max_count_lifetime),
+                    });
+                }
+            };
             let number = self
                 .store
                 .reserve(&key, now, expires_at)
@@ -158,6 +211,7 @@ impl fmt::Debug for AttemptLimiter {
         f.debug_struct("AttemptLimiter")
             .field("name", &self.name)
             .field("limit", &self.limit)
+            .field("max_count_lifetime", &self.max_count_lifetime)
             .finish_non_exhaustive()
     }
 }
@@ -202,6 +256,14 @@ pub enum AttemptError {
     /// The session's token is no longer accepted by the layer's clock, so
     /// it gets no more attempts (its count could not outlive it).
     SessionOver,
+    /// The session's token is accepted for longer than a count may be kept
+    /// ([`AttemptLimiter::max_count_lifetime`]), or has no lifetime at all:
+    /// its count could expire while the token is still accepted and start
+    /// again, so no attempt is granted.
+    SessionTooLong {
+        /// The longest a count is kept.
+        max: Duration,
+    },
     /// The store failed or did not answer in time. The attempt is refused
     /// rather than allowed without a count.
     Store(StoreError),
@@ -214,6 +276,12 @@ impl fmt::Display for AttemptError {
                 write!(f, "all {limit} attempts for this session are used")
             }
             Self::SessionOver => f.write_str("the session is over; start again"),
+            Self::SessionTooLong { max } => write!(
+                f,
+                "the session lasts longer than attempt counts are kept ({} s), \
+                 so no attempt is granted",
+                max.as_secs()
+            ),
             Self::Store(error) => write!(f, "no attempt could be reserved: {error}"),
         }
     }
@@ -398,8 +466,53 @@ mod tests {
         let session: HookSession = layer.verify_token(&no_exp).unwrap();
         limiter.attempt(&session).await.unwrap();
         let calls = store.0.lock().unwrap();
-        assert_eq!((calls[0].1, calls[0].2), (NOW + 7, NOW + 100 + 30));
-        assert_eq!((calls[1].1, calls[1].2), (NOW, NOW + 300 + 30 + 1));
+        // The token's end (`exp` plus the 30 s leeway), plus one more
+        // leeway for replicas whose clocks are apart.
+        assert_eq!((calls[0].1, calls[0].2), (NOW + 7, NOW + 100 + 30 + 30));
+        assert_eq!((calls[1].1, calls[1].2), (NOW, NOW + 300 + 30 + 1 + 30));
+    }
+
+    /// A token accepted for longer than a count may live gets no attempt,
+    /// rather than a count that restarts while the token is still good.
+    #[tokio::test]
+    async fn a_session_longer_than_a_count_may_live_gets_no_attempt() {
+        const DAY: u64 = 86_400;
+        let store = Arc::new(Recorder::default());
+        let limiter = AttemptLimiter::new("code", 3, store.clone());
+        let layer = layer_at(NOW);
+        let three_days = issuer().session().set("exp", NOW + 3 * DAY).token();
+        let session: HookSession = layer.verify_token(&three_days).unwrap();
+        for _ in 0..5 {
+            let error = limiter.attempt(&session).await.unwrap_err();
+            assert!(
+                matches!(error, AttemptError::SessionTooLong { max } if max.as_secs() == DAY),
+                "{error}"
+            );
+            assert_eq!(
+                error.to_string(),
+                "the session lasts longer than attempt counts are kept (86400 s), \
+                 so no attempt is granted"
+            );
+        }
+        let unbounded = issuer().session().remove("exp").remove("iat").token();
+        let session: HookSession = layer
+            .clone()
+            .allow_tokens_without_lifetime()
+            .verify_token(&unbounded)
+            .unwrap();
+        assert!(matches!(
+            limiter.attempt(&session).await,
+            Err(AttemptError::SessionTooLong { .. })
+        ));
+        assert!(store.0.lock().unwrap().is_empty(), "the store was asked");
+
+        // A limiter allowed to keep counts longer counts such a session,
+        // for its whole life.
+        let longer = limiter.max_count_lifetime(Duration::from_secs(4 * DAY));
+        let session: HookSession = layer.verify_token(&three_days).unwrap();
+        assert_eq!(longer.attempt(&session).await.unwrap().number, 1);
+        let calls = store.0.lock().unwrap();
+        assert_eq!(calls[0].2, NOW + 3 * DAY + 30 + 30);
     }
 
     /// A session already over by the layer's clock (the handler ran long

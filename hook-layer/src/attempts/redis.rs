@@ -29,8 +29,9 @@ return count
 /// session's key and, when needed, sets its expiry. The expiry is sent as a
 /// number of seconds from now by the layer's clock, so a skew between the
 /// hook's clock and Redis's cannot make a count expire early (or at once,
-/// which would reset it); the key lives until the session is over, never
-/// shorter, and at most a second longer.
+/// which would reset it); the key lives until one leeway after the
+/// session is over (see [`AttemptLimiter`](super::AttemptLimiter) on
+/// clocks), never shorter, and at most a second longer.
 ///
 /// The counts are only as durable as the Redis that holds them: run it with
 /// the `noeviction` memory policy (any other may evict a count, and so
