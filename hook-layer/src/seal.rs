@@ -16,6 +16,7 @@
 //! never coincide.
 
 use std::fmt;
+use std::io;
 
 use base64::Engine;
 use chacha20poly1305::aead::AeadInOut;
@@ -24,7 +25,7 @@ use hkdf::Hkdf;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::Sha256;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::base64url::BASE64URL;
 use crate::secret::SecretError;
@@ -150,11 +151,12 @@ impl<C> HookSession<C> {
         let mut nonce = XNonce::default();
         getrandom::fill(&mut nonce).map_err(|_| SealError::NoRandomness)?;
 
-        let mut buffer = Vec::with_capacity(OVERHEAD + 64);
-        buffer.push(VERSION);
-        buffer.extend_from_slice(&nonce);
-        buffer.extend_from_slice(&core.ends_at().to_be_bytes());
+        let mut buffer = WipingBuffer(Zeroizing::new(Vec::with_capacity(OVERHEAD + 64)));
+        buffer.0.push(VERSION);
+        buffer.0.extend_from_slice(&nonce);
+        buffer.0.extend_from_slice(&core.ends_at().to_be_bytes());
         serde_json::to_writer(&mut buffer, value).map_err(|_| SealError::Serialize)?;
+        let mut buffer = buffer.0;
         let len = base64::encoded_len(buffer.len() + TAG_LEN, false).unwrap_or(usize::MAX);
         if len > MAX_SEALED_LEN {
             return Err(SealError::TooLarge {
@@ -205,7 +207,9 @@ impl<C> HookSession<C> {
         if sealed.len() > MAX_SEALED_LEN {
             return Err(OpenError::Malformed);
         }
-        let mut bytes = BASE64URL.decode(sealed).map_err(|_| OpenError::Malformed)?;
+        // Decrypted in place: once it holds the plaintext (a one-time code,
+        // a date of birth), it is zeroed when dropped, however `open` ends.
+        let mut bytes = Zeroizing::new(BASE64URL.decode(sealed).map_err(|_| OpenError::Malformed)?);
         if bytes.len() < OVERHEAD || bytes[0] != VERSION {
             return Err(OpenError::Malformed);
         }
@@ -233,6 +237,29 @@ impl<C> HookSession<C> {
             return Err(OpenError::Expired);
         }
         serde_json::from_slice(json).map_err(|_| OpenError::Deserialize)
+    }
+}
+
+/// A buffer for the plaintext being sealed that zeroes every block it
+/// outgrows: a `Vec` that grows by itself frees the old block with the
+/// plaintext still in it. The whole buffer is zeroed on drop.
+struct WipingBuffer(Zeroizing<Vec<u8>>);
+
+impl io::Write for WipingBuffer {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        let needed = self.0.len().saturating_add(data.len());
+        if needed > self.0.capacity() {
+            let mut bigger = Vec::with_capacity(needed.max(self.0.capacity().saturating_mul(2)));
+            bigger.extend_from_slice(&self.0);
+            // The old block is zeroed (capacity included) as it drops.
+            drop(std::mem::replace(&mut self.0, Zeroizing::new(bigger)));
+        }
+        self.0.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 
