@@ -1,6 +1,12 @@
 //! Round trips against the protocol as documented, with an independent
-//! JWT implementation (`jsonwebtoken::encode`/`decode`) on MATTR VII's side.
+//! JWT implementation (`jsonwebtoken::encode`/`decode`) on MATTR VII's side,
+//! its HMAC from the RustCrypto crates through a provider of its own (not
+//! the layer's code, and no RSA or elliptic-curve code in the build).
 
+#[path = "../../hook-layer/tests/support/app_provider.rs"]
+mod app_provider;
+
+use std::sync::Once;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
@@ -19,6 +25,16 @@ const TENANT: &str = "https://tenant.vii.au01.mattr.global";
 const HOOK_URL: &str = "https://hook.example.com/interaction";
 const REDIRECT_URL: &str =
     "https://tenant.vii.au01.mattr.global/core/v1/openid/interaction-hook/callback?flow=vci";
+
+/// Installs jsonwebtoken's HMAC provider, once per process.
+fn jwt() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        app_provider::PROVIDER
+            .install_default()
+            .expect("no other provider in this test binary");
+    });
+}
 
 fn now() -> u64 {
     SystemTime::now()
@@ -39,6 +55,7 @@ fn mattr_session_token(iat: u64) -> String {
         "redirectUrl": REDIRECT_URL,
         "claims": { "email": "ada@example.com", "given_name": "Ada" },
     });
+    jwt();
     let header = Header::new(Algorithm::HS256);
     assert_eq!(header.typ.as_deref(), Some("JWT"));
     jsonwebtoken::encode(
@@ -101,6 +118,7 @@ async fn response_payload(path: &str, iat: u64) -> (url::Url, Value) {
     validation.set_issuer(&[HOOK_URL]);
     validation.set_audience(&[TENANT]);
     validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+    jwt();
     let key = DecodingKey::from_base64_secret(SECRET).unwrap();
     let data = jsonwebtoken::decode::<Value>(tokens[0].1.as_ref(), &key, &validation).unwrap();
     assert_eq!(data.header.alg, Algorithm::HS256);
@@ -157,6 +175,7 @@ async fn a_token_signed_with_the_secret_text_instead_of_its_bytes_is_refused() {
         "iss": TENANT, "aud": HOOK_URL, "iat": now(), "exp": now() + 60,
         "state": "s", "redirectUrl": REDIRECT_URL, "claims": { "given_name": "Ada" },
     });
+    jwt();
     let token = jsonwebtoken::encode(
         &Header::new(Algorithm::HS256),
         &claims,
