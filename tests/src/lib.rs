@@ -11,6 +11,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod redis_fixtures;
+
 /// A fixed secret, so tests can mint tokens the server accepts.
 pub const SECRET: &[u8; 32] = b"end-to-end tests' 32-byte secret";
 

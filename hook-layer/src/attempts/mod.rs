@@ -65,6 +65,9 @@ pub use memory::MemoryStore;
 /// store's lock.
 pub type ReserveFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
 
+/// The future of [`AttemptStore::ready`]: `Ok` when the store can count.
+pub type ReadyFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
+
 /// Where attempt counts live.
 ///
 /// Implement it to keep counts elsewhere; [`MemoryStore`] and (feature
@@ -79,6 +82,13 @@ pub trait AttemptStore: Send + Sync + 'static {
     /// entry must never expire earlier than it would have. Any failure must
     /// be an error: a store that cannot count must not report a low count.
     fn reserve<'a>(&'a self, key: &'a str, now: u64, expires_at: u64) -> ReserveFuture<'a>;
+
+    /// Whether the store can count now, for a readiness check: a shared
+    /// store answers within its timeout, or fails. The default, for a
+    /// store in this process, is always ready.
+    fn ready(&self) -> ReadyFuture<'_> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 }
 
 /// Limits attempts per session, for one purpose (checking a code, sending

@@ -4,10 +4,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::Duration;
 
-use ::redis::Script;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use ::redis::{RedisError, RedisResult, Script, ScriptInvocation};
 
-use super::{AttemptStore, ReserveFuture, StoreError};
+use super::{AttemptStore, ReadyFuture, ReserveFuture, StoreError};
 
 /// One round trip per attempt: add one, make sure the key lives at least
 /// `ARGV[1]` more milliseconds (never shortening it), return the count. A
@@ -57,7 +57,7 @@ return count
 /// ```
 #[derive(Clone)]
 pub struct RedisStore {
-    connection: ConnectionManager,
+    connection: Connection,
     script: Script,
     prefix: Cow<'static, str>,
     timeout: Duration,
@@ -72,23 +72,128 @@ impl RedisStore {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
 
     /// Connects to the Redis server at `url` (for example
-    /// `redis://:password@redis.internal:6379/0`, or `rediss://` with a TLS
-    /// feature of the `redis` crate) with [`manager_config`](Self::manager_config),
-    /// checks that it answers, and loads the script.
+    /// `redis://:password@redis.internal:6379/0`, or, with the `redis-tls`
+    /// feature, `rediss://` for TLS with the system's trusted roots) with
+    /// [`manager_config`](Self::manager_config), checks that it answers,
+    /// and loads the script.
     ///
     /// Fails, rather than starting without a working store, when the URL
     /// does not parse or the server cannot be reached or refuses the
     /// credentials, within [`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT).
     /// Error messages never include the URL.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        #[cfg(feature = "redis-tls")]
+        tls::ensure_provider();
         let client = ::redis::Client::open(url).map_err(StoreError::unavailable)?;
+        Self::connect_client(client).await
+    }
+
+    /// Connects to the Redis server at a `rediss://` `url` whose
+    /// certificate is signed by the certificate authority in `root_ca_pem`
+    /// (PEM), instead of one the system trusts: a private CA, as managed
+    /// Redis services and in-cluster deployments often use.
+    ///
+    /// TLS goes through rustls. When the process has no default rustls
+    /// crypto provider yet, this installs *ring*'s as the default.
+    #[cfg(feature = "redis-tls")]
+    pub async fn connect_with_root_ca(url: &str, root_ca_pem: &[u8]) -> Result<Self, StoreError> {
+        tls::ensure_provider();
+        let client = ::redis::Client::build_with_tls(url, tls::certificates(root_ca_pem))
+            .map_err(StoreError::unavailable)?;
+        Self::connect_client(client).await
+    }
+
+    async fn connect_client(client: ::redis::Client) -> Result<Self, StoreError> {
+        let started = async move {
+            let connection =
+                ConnectionManager::new_with_config(client, Self::manager_config()).await?;
+            Ok(Self::new(connection))
+        };
+        Self::started(started).await
+    }
+
+    /// Connects to a Redis Cluster through its `seed_urls` (any of its
+    /// nodes, `redis://` or, with `redis-tls`, `rediss://`), learns the
+    /// others from them, checks that the cluster answers, and loads the
+    /// script on every primary. Each count is one key, so it lives on one
+    /// node and needs nothing cluster-wide; the connection follows slot
+    /// moves and failovers.
+    ///
+    /// Fails as [`connect`](Self::connect) does.
+    #[cfg(feature = "redis-cluster")]
+    pub async fn connect_cluster<I, S>(seed_urls: I) -> Result<Self, StoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        Self::connect_cluster_builder(Self::cluster_builder(seed_urls)?).await
+    }
+
+    /// [`connect_cluster`](Self::connect_cluster) to `rediss://` nodes
+    /// whose certificates are signed by the CA in `root_ca_pem`, as
+    /// [`connect_with_root_ca`](Self::connect_with_root_ca).
+    #[cfg(all(feature = "redis-cluster", feature = "redis-tls"))]
+    pub async fn connect_cluster_with_root_ca<I, S>(
+        seed_urls: I,
+        root_ca_pem: &[u8],
+    ) -> Result<Self, StoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let builder = Self::cluster_builder(seed_urls)?.certs(tls::certificates(root_ca_pem));
+        Self::connect_cluster_builder(builder).await
+    }
+
+    #[cfg(feature = "redis-cluster")]
+    fn cluster_builder<I, S>(
+        seed_urls: I,
+    ) -> Result<::redis::cluster::ClusterClientBuilder, StoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        #[cfg(feature = "redis-tls")]
+        tls::ensure_provider();
+        let mut nodes = Vec::new();
+        for url in seed_urls {
+            // Parsed here, so that a bad URL is an error without the URL.
+            let info = ::redis::IntoConnectionInfo::into_connection_info(url.as_ref())
+                .map_err(StoreError::unavailable)?;
+            nodes.push(info);
+        }
+        if nodes.is_empty() {
+            return Err(StoreError::unavailable("no Redis Cluster node was given"));
+        }
+        // The same bounds as `manager_config`, so that an outage shows
+        // within the store's timeout.
+        Ok(::redis::cluster::ClusterClientBuilder::new(nodes)
+            .connection_timeout(Duration::from_secs(1))
+            .response_timeout(Duration::from_secs(1))
+            .retries(1)
+            .max_retry_wait(200))
+    }
+
+    #[cfg(feature = "redis-cluster")]
+    async fn connect_cluster_builder(
+        builder: ::redis::cluster::ClusterClientBuilder,
+    ) -> Result<Self, StoreError> {
+        let started = async move {
+            let client = builder.build()?;
+            let connection = client.get_async_connection().await?;
+            Ok(Self::with_connection(Connection::Cluster(connection)))
+        };
+        Self::started(started).await
+    }
+
+    /// Waits for `started` within the timeout, then checks that the store
+    /// answers and loads its script.
+    async fn started(started: impl Future<Output = RedisResult<Self>>) -> Result<Self, StoreError> {
         let timeout = Self::DEFAULT_TIMEOUT;
         let started = async move {
-            let mut connection =
-                ConnectionManager::new_with_config(client, Self::manager_config()).await?;
-            let store = Self::new(connection.clone());
-            store.script.load_async(&mut connection).await?;
-            Ok::<_, ::redis::RedisError>(store)
+            let store = started.await?;
+            store.connection.load(&store.script).await?;
+            Ok::<_, RedisError>(store)
         };
         match tokio::time::timeout(timeout, started).await {
             Ok(result) => result.map_err(StoreError::unavailable),
@@ -101,6 +206,10 @@ impl RedisStore {
     /// [`manager_config`](Self::manager_config), or with short timeouts of
     /// your own.
     pub fn new(connection: ConnectionManager) -> Self {
+        Self::with_connection(Connection::Single(connection))
+    }
+
+    fn with_connection(connection: Connection) -> Self {
         Self {
             connection,
             script: Script::new(RESERVE),
@@ -145,9 +254,9 @@ impl AttemptStore for RedisStore {
         let ttl_ms = expires_at.saturating_sub(now).max(1).saturating_mul(1000);
         let mut invocation = self.script.key(format!("{}{key}", self.prefix));
         invocation.arg(ttl_ms);
-        let mut connection = self.connection.clone();
+        let connection = self.connection.clone();
         Box::pin(async move {
-            let call = invocation.invoke_async::<u64>(&mut connection);
+            let call = connection.invoke(invocation);
             match tokio::time::timeout(self.timeout, call).await {
                 Ok(result) => result.map_err(StoreError::unavailable),
                 // The increment may or may not have happened: either way
@@ -157,6 +266,82 @@ impl AttemptStore for RedisStore {
                 }),
             }
         })
+    }
+
+    /// `PING`, within the store's timeout.
+    fn ready(&self) -> ReadyFuture<'_> {
+        let connection = self.connection.clone();
+        Box::pin(async move {
+            match tokio::time::timeout(self.timeout, connection.ping()).await {
+                Ok(result) => result.map_err(StoreError::unavailable),
+                Err(_) => Err(StoreError::Timeout {
+                    after: self.timeout,
+                }),
+            }
+        })
+    }
+}
+
+/// A connection to one server (reconnecting by itself) or to a cluster.
+#[derive(Clone)]
+enum Connection {
+    Single(ConnectionManager),
+    #[cfg(feature = "redis-cluster")]
+    Cluster(::redis::cluster_async::ClusterConnection),
+}
+
+impl Connection {
+    async fn invoke(mut self, invocation: ScriptInvocation<'_>) -> RedisResult<u64> {
+        match &mut self {
+            Self::Single(connection) => invocation.invoke_async(connection).await,
+            #[cfg(feature = "redis-cluster")]
+            Self::Cluster(connection) => invocation.invoke_async(connection).await,
+        }
+    }
+
+    /// Checks that the store answers and, on one server, loads the script
+    /// so that the first attempt is one round trip. (On a cluster, each
+    /// primary loads it on first use; any node that lost it, after a
+    /// restart say, reloads it then too.)
+    async fn load(&self, script: &Script) -> RedisResult<()> {
+        match self.clone() {
+            Self::Single(mut connection) => script.load_async(&mut connection).await.map(drop),
+            #[cfg(feature = "redis-cluster")]
+            cluster @ Self::Cluster(_) => cluster.ping().await,
+        }
+    }
+
+    async fn ping(mut self) -> RedisResult<()> {
+        let ping = ::redis::cmd("PING");
+        match &mut self {
+            Self::Single(connection) => ping.query_async::<()>(connection).await,
+            #[cfg(feature = "redis-cluster")]
+            Self::Cluster(connection) => ping.query_async::<()>(connection).await,
+        }
+    }
+}
+
+/// TLS through rustls.
+#[cfg(feature = "redis-tls")]
+mod tls {
+    /// Installs *ring*'s provider as rustls's process default, unless the
+    /// application installed one: the `redis` crate builds its TLS
+    /// configuration from the default, and a process with no provider
+    /// (or two compiled in and none chosen) could not build one.
+    pub(super) fn ensure_provider() {
+        if rustls::crypto::CryptoProvider::get_default().is_none() {
+            // Losing a race to another installer is fine: one is installed.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        }
+    }
+
+    /// Trust `root_ca_pem` instead of the system's roots; no client
+    /// certificate.
+    pub(super) fn certificates(root_ca_pem: &[u8]) -> ::redis::TlsCertificates {
+        ::redis::TlsCertificates {
+            client_tls: None,
+            root_cert: Some(root_ca_pem.to_vec()),
+        }
     }
 }
 
