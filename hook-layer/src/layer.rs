@@ -177,7 +177,7 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// recent first. The current secret (the one given to `new`) is tried
     /// first. The response to a token is signed with the secret that
     /// verified it, so a journey that began before the rotation completes
-    /// after it. See the README's rotation steps.
+    /// after it. The repository's SECURITY.md has the rotation steps.
     ///
     /// # Panics
     ///

@@ -13,7 +13,7 @@
 //! (`npm ci --prefix tests/browser`). Without them the test says loudly
 //! that it was skipped; with `HOOK_REQUIRE_BROWSER=1` (as `.ci/run` sets)
 //! it fails instead. With `HOOK_SCREENSHOT_DIR=<dir>` it saves a screenshot
-//! of each page there, desktop and phone (README's come from
+//! of each page there, desktop and phone (those in docs/screenshots come from
 //! `HOOK_SCREENSHOT_DIR=docs/screenshots`).
 
 use std::io::Write;
