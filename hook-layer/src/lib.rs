@@ -87,6 +87,8 @@ mod query;
 mod rejection;
 #[cfg(feature = "seal")]
 mod seal;
+#[cfg(feature = "seal")]
+mod seal_key;
 mod secret;
 mod service;
 mod session;
