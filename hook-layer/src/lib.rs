@@ -75,6 +75,7 @@ pub mod attempts;
 mod base64url;
 mod clock;
 mod completion;
+mod expected;
 #[cfg(feature = "axum")]
 mod extract;
 #[cfg(test)]
@@ -96,6 +97,7 @@ mod tenant;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
 mod url_memo;
+mod url_spelling;
 mod verify;
 
 pub use clock::{Clock, SystemClock};
