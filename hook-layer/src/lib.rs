@@ -84,6 +84,7 @@ mod future;
 mod jwt;
 mod layer;
 mod members;
+mod policy;
 mod query;
 mod rejection;
 #[cfg(feature = "seal")]
@@ -106,6 +107,7 @@ pub use completion::{Completion, CompletionError, Failure, HookRedirect};
 pub use extract::MissingSession;
 pub use future::ResponseFuture;
 pub use layer::InteractionHookLayer;
+pub use policy::SESSION_TOKEN_PARAM;
 pub use rejection::{DefaultOnRejection, OnRejection, Rejection};
 #[cfg(feature = "seal")]
 pub use seal::{MAX_SEALED_LEN, OpenError, SealError};
@@ -113,7 +115,6 @@ pub use secret::{HookSecret, MIN_SECRET_LEN, SecretError};
 pub use service::InteractionHook;
 pub use session::{ClaimsMap, HookSession};
 pub use tenant::{Tenant, TenantError};
-pub use verify::SESSION_TOKEN_PARAM;
 
 /// The README's code blocks, compiled and run as doctests.
 #[cfg(doctest)]
