@@ -70,36 +70,58 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "attempts")]
-pub mod attempts;
+// The modules, bottom to top. Each uses only the modules declared above
+// it (tests aside), so no two modules import each other and the crate reads
+// from the bottom up. When two modules come to need each other, the part
+// they share moves down into a module of its own.
+
+// Parsing helpers, free of the rest of the crate.
 mod base64url;
 mod clock;
-mod completion;
-mod expected;
-#[cfg(feature = "axum")]
-mod extract;
-#[cfg(test)]
-mod fixtures;
-mod future;
-mod jwt;
-mod layer;
 mod members;
-mod policy;
 mod query;
-mod rejection;
-#[cfg(feature = "seal")]
-mod seal;
+mod url_memo;
+mod url_spelling;
+
+// HS256 keys, the sealing key derived from the secret, and the secret.
+mod jwt;
 #[cfg(feature = "seal")]
 mod seal_key;
 mod secret;
-mod service;
-mod session;
+
+// What a token's issuer and audience are checked against; the tenants.
+mod expected;
 mod tenant;
+
+// The verification settings, and the verified session, which holds them.
+mod policy;
+mod session;
+
+// The refusals, and the checks that make them: the whole policy.
+mod rejection;
+mod verify;
+
+// Signing back, and the journey toolkit.
+#[cfg(feature = "attempts")]
+pub mod attempts;
+mod completion;
+#[cfg(feature = "seal")]
+mod seal;
+
+// The tower and axum surface: the service, its future, the extractor.
+#[cfg(feature = "axum")]
+mod extract;
+mod future;
+mod service;
+
+// The layer, where a hook is configured: the crate's front door.
+mod layer;
+
+// Test support: MockIssuer (feature test-util), the unit tests' fixtures.
+#[cfg(test)]
+mod fixtures;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
-mod url_memo;
-mod url_spelling;
-mod verify;
 
 pub use clock::{Clock, SystemClock};
 pub use completion::{Completion, CompletionError, Failure, HookRedirect};
