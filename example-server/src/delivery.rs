@@ -49,8 +49,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::claims::UserClaims;
 use crate::config::Config;
-use crate::journey::UserClaims;
 
 /// What [`CodeSender::send`] returns: a boxed future, so that senders can
 /// call a provider asynchronously and still be shared as `dyn CodeSender`.

@@ -16,25 +16,13 @@ use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::claims::UserClaims;
 use crate::config::Config;
 use crate::delivery::{self, Channel, CodeSender, Recipient};
 use crate::details::{DetailsErrors, DetailsForm, today};
 use crate::otp::{self, MAX_CODES_SENT, MAX_FAILED_CODES};
 use crate::pages::{self, Claim, render};
 use crate::progress::{Details, Progress, SEALED_FOR};
-
-/// The user claims MATTR VII passes on: the two this example greets with,
-/// and whatever else the hook is configured to receive.
-#[derive(Debug, Clone, Deserialize)]
-pub struct UserClaims {
-    /// OpenID Connect `given_name`.
-    pub given_name: Option<String>,
-    /// OpenID Connect `email`.
-    pub email: Option<String>,
-    /// Every other claim.
-    #[serde(flatten)]
-    pub other: BTreeMap<String, Value>,
-}
 
 type Session = HookSession<UserClaims>;
 

@@ -16,6 +16,7 @@
 
 #![forbid(unsafe_code)]
 
+mod claims;
 pub mod config;
 pub mod delivery;
 pub mod details;
@@ -38,10 +39,10 @@ use axum::routing::get;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use tokio::net::TcpListener;
 
+pub use claims::UserClaims;
 pub use config::{Args, Config, ConfigError};
 #[cfg(feature = "dev")]
 pub use dev_issuer::{CALLBACK_PATH, START_PATH};
-pub use journey::UserClaims;
 
 /// The whole server: the hook journey, `/healthz`, the stylesheet, a 404
 /// page for anything else and, in dev mode, the simulated MATTR VII under

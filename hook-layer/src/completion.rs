@@ -8,9 +8,9 @@ use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::policy::SESSION_TOKEN_PARAM;
 use crate::query;
 use crate::session::{ClaimsMap, HookSession, SessionCore};
-use crate::verify::SESSION_TOKEN_PARAM;
 
 impl<C> HookSession<C> {
     /// Starts a successful completion: the issuance continues, with the

@@ -11,12 +11,13 @@ use tower_layer::Layer;
 use url::Url;
 
 use crate::clock::Clock;
+use crate::expected::Expected;
+use crate::policy::Policy;
 use crate::rejection::{DefaultOnRejection, Rejection};
 use crate::secret::HookSecret;
 use crate::service::InteractionHook;
 use crate::session::{ClaimsMap, HookSession};
 use crate::tenant::{Tenant, TenantError, Tenants};
-use crate::verify::{Expected, Policy};
 
 /// Verifies the MATTR VII session token on every request and hands the
 /// handler a typed [`HookSession`].

@@ -70,31 +70,58 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "attempts")]
-pub mod attempts;
+// The modules, bottom to top. Each uses only the modules declared above
+// it (tests aside), so no two modules import each other and the crate reads
+// from the bottom up. When two modules come to need each other, the part
+// they share moves down into a module of its own.
+
+// Parsing helpers, free of the rest of the crate.
 mod base64url;
 mod clock;
-mod completion;
-#[cfg(feature = "axum")]
-mod extract;
-#[cfg(test)]
-mod fixtures;
-mod future;
-mod jwt;
-mod layer;
 mod members;
 mod query;
+mod url_memo;
+mod url_spelling;
+
+// HS256 keys, the sealing key derived from the secret, and the secret.
+mod jwt;
+#[cfg(feature = "seal")]
+mod seal_key;
+mod secret;
+
+// What a token's issuer and audience are checked against; the tenants.
+mod expected;
+mod tenant;
+
+// The verification settings, and the verified session, which holds them.
+mod policy;
+mod session;
+
+// The refusals, and the checks that make them: the whole policy.
 mod rejection;
+mod verify;
+
+// Signing back, and the journey toolkit.
+#[cfg(feature = "attempts")]
+pub mod attempts;
+mod completion;
 #[cfg(feature = "seal")]
 mod seal;
-mod secret;
+
+// The tower and axum surface: the service, its future, the extractor.
+#[cfg(feature = "axum")]
+mod extract;
+mod future;
 mod service;
-mod session;
-mod tenant;
+
+// The layer, where a hook is configured: the crate's front door.
+mod layer;
+
+// Test support: MockIssuer (feature test-util), the unit tests' fixtures.
+#[cfg(test)]
+mod fixtures;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
-mod url_memo;
-mod verify;
 
 pub use clock::{Clock, SystemClock};
 pub use completion::{Completion, CompletionError, Failure, HookRedirect};
@@ -102,6 +129,7 @@ pub use completion::{Completion, CompletionError, Failure, HookRedirect};
 pub use extract::MissingSession;
 pub use future::ResponseFuture;
 pub use layer::InteractionHookLayer;
+pub use policy::SESSION_TOKEN_PARAM;
 pub use rejection::{DefaultOnRejection, OnRejection, Rejection};
 #[cfg(feature = "seal")]
 pub use seal::{MAX_SEALED_LEN, OpenError, SealError};
@@ -109,7 +137,6 @@ pub use secret::{HookSecret, MIN_SECRET_LEN, SecretError};
 pub use service::InteractionHook;
 pub use session::{ClaimsMap, HookSession};
 pub use tenant::{Tenant, TenantError};
-pub use verify::SESSION_TOKEN_PARAM;
 
 /// The crate README's code blocks, compiled and run as doctests. They use
 /// the journey toolkit, the axum extractor and `MockIssuer`, and verify

@@ -12,33 +12,26 @@
 //! `version || len || issuer || len || audience || len || state`, each
 //! length a big-endian `u64`. The key is derived from the hook secret once,
 //! when the [`HookSecret`](crate::HookSecret) is built, with HKDF-SHA256
-//! under [`SEAL_KEY_LABEL`]; the JWT HMAC key is the raw secret, so the two
-//! never coincide.
+//! (see `seal_key`); the JWT HMAC key is the raw secret, so the two never
+//! coincide.
 
 use std::fmt;
 use std::io;
 
 use base64::Engine;
 use chacha20poly1305::aead::AeadInOut;
-use chacha20poly1305::{KeyInit, Tag, XChaCha20Poly1305, XNonce};
-use hkdf::Hkdf;
+use chacha20poly1305::{Tag, XNonce};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::Sha256;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::base64url::BASE64URL;
-use crate::secret::SecretError;
 use crate::session::{HookSession, SessionCore};
 
 /// The longest sealed string [`HookSession::open`] reads (and so the
 /// longest [`HookSession::seal`] writes), in bytes: 8 KiB. Longer input is
 /// refused as [`OpenError::Malformed`] before any decoding.
 pub const MAX_SEALED_LEN: usize = 8 * 1024;
-
-/// The HKDF `info` label of the sealing key. Changing it (or the secret)
-/// makes every sealed value unreadable.
-const SEAL_KEY_LABEL: &[u8] = b"hook-layer seal v1";
 
 /// The format version, first byte of every sealed value.
 const VERSION: u8 = 1;
@@ -50,24 +43,6 @@ const HEADER_LEN: usize = 1 + NONCE_LEN;
 /// What sealing adds to the JSON of a value, in bytes before base64url:
 /// version, nonce, expiry and tag.
 const OVERHEAD: usize = HEADER_LEN + EXPIRY_LEN + TAG_LEN;
-
-/// The XChaCha20-Poly1305 key that seals journey state. It zeroizes on
-/// drop and has no `Debug`.
-pub(crate) struct SealKey(XChaCha20Poly1305);
-
-impl SealKey {
-    /// HKDF-SHA256 of the secret bytes (no salt: the secret is uniformly
-    /// random) under [`SEAL_KEY_LABEL`].
-    pub(crate) fn derive(secret: &[u8]) -> Result<Self, SecretError> {
-        let mut key = chacha20poly1305::Key::default();
-        // 32 bytes is far below HKDF-SHA256's 8160-byte limit, so this
-        // cannot fail; mapping it keeps even that path panic-free.
-        let expanded = Hkdf::<Sha256>::new(None, secret).expand(SEAL_KEY_LABEL, &mut key);
-        let cipher = expanded.map(|()| XChaCha20Poly1305::new(&key));
-        key.as_mut_slice().zeroize();
-        cipher.map(Self).map_err(|_| SecretError::Unsupported)
-    }
-}
 
 /// The associated data: the session a sealed value belongs to, and what it
 /// was sealed for.
@@ -342,10 +317,14 @@ mod tests {
     use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use chacha20poly1305::{KeyInit, XChaCha20Poly1305};
+    use hkdf::Hkdf;
     use serde::Deserialize;
+    use sha2::Sha256;
 
     use super::*;
     use crate::fixtures::{NOW, at, issuer, layer_at, secret};
+    use crate::seal_key::SEAL_KEY_LABEL;
     use crate::testing::MockIssuer;
     use crate::{HookSecret, InteractionHookLayer};
 

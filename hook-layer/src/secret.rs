@@ -42,7 +42,7 @@ struct Inner {
     /// The key that seals journey state: derived from the secret once, with
     /// HKDF under its own label, so it is never the JWT key itself.
     #[cfg(feature = "seal")]
-    seal_key: crate::seal::SealKey,
+    seal_key: crate::seal_key::SealKey,
     /// The key bytes themselves, for `MockIssuer`'s independent verifier.
     #[cfg(any(test, feature = "test-util"))]
     bytes: Zeroizing<Vec<u8>>,
@@ -73,7 +73,7 @@ impl HookSecret {
         let inner = Inner {
             keys,
             #[cfg(feature = "seal")]
-            seal_key: crate::seal::SealKey::derive(bytes)?,
+            seal_key: crate::seal_key::SealKey::derive(bytes).ok_or(SecretError::Unsupported)?,
             #[cfg(any(test, feature = "test-util"))]
             bytes: Zeroizing::new(bytes.to_vec()),
         };
@@ -87,7 +87,7 @@ impl HookSecret {
     }
 
     #[cfg(feature = "seal")]
-    pub(crate) fn seal_key(&self) -> &crate::seal::SealKey {
+    pub(crate) fn seal_key(&self) -> &crate::seal_key::SealKey {
         &self.inner.seal_key
     }
 

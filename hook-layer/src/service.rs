@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use tower_service::Service;
 
 use crate::future::ResponseFuture;
+use crate::policy::Policy;
 use crate::rejection::OnRejection;
-use crate::verify::Policy;
 
 /// The middleware made by [`InteractionHookLayer`](crate::InteractionHookLayer).
 ///

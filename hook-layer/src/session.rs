@@ -6,9 +6,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use url::Url;
 
+use crate::policy::Policy;
 use crate::secret::HookSecret;
 use crate::tenant::Tenant;
-use crate::verify::Policy;
 
 /// The user claims type used when none is chosen: the JSON object as sent.
 pub type ClaimsMap = serde_json::Map<String, serde_json::Value>;

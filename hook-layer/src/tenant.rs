@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::expected::Expected;
 use crate::secret::HookSecret;
-use crate::verify::Expected;
 
 /// One MATTR VII tenant behind the hook: its URL (the tokens' `iss`), this
 /// hook's URL as configured on it (their `aud`), and the secrets it signs
@@ -235,7 +235,7 @@ impl Tenants {
         if let Some(&position) = self.index.get(iss) {
             return Some(position);
         }
-        if !crate::verify::plain_url(iss) {
+        if !crate::url_spelling::plain_url(iss) {
             return None;
         }
         let url = Url::parse(iss).ok()?;

@@ -60,10 +60,10 @@ use serde_json::{Value, json};
 use url::Url;
 
 use crate::clock::{Clock, SystemClock, to_unix, unix_seconds};
+use crate::policy::SESSION_TOKEN_PARAM;
 use crate::query;
 use crate::secret::HookSecret;
 use crate::session::ClaimsMap;
-use crate::verify::SESSION_TOKEN_PARAM;
 
 #[cfg(feature = "redis")]
 mod redis_server;

@@ -1,85 +1,34 @@
 //! The verification policy: every rule a session token must pass, in one
-//! place. The service only moves data in and out of here.
+//! place. The service only moves data in and out of here; the settings the
+//! rules read are in `policy`.
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny, MapAccess};
 use serde_json::value::RawValue;
-use url::{Host, Origin, Url};
+use url::{Host, Url};
 
 use crate::base64url::BASE64URL;
-use crate::clock::{Clock, SystemClock, unix_seconds};
+use crate::expected::{Expected, NotAString};
 use crate::jwt::{self, HS256_HEADER};
 use crate::members::{Members, ObjectVisitor};
+use crate::policy::Policy;
 use crate::query;
 use crate::rejection::Rejection;
 use crate::session::{HookSession, SessionCore};
-use crate::tenant::{Tenant, Tenants};
+use crate::tenant::Tenant;
 use crate::url_memo;
-
-/// The name of the query parameter that carries the token, both ways.
-pub const SESSION_TOKEN_PARAM: &str = "session_token";
-
-/// Default clock-skew allowance, in seconds.
-pub(crate) const DEFAULT_LEEWAY: u64 = 30;
-/// Default maximum age of a token without `exp`, in seconds: MATTR VII's
-/// example `sessionTimeoutInSec`.
-pub(crate) const DEFAULT_MAX_AGE: u64 = 1200;
-/// Default cap on the token parameter, in bytes.
-pub(crate) const DEFAULT_MAX_TOKEN_LEN: usize = 4096;
-/// Default lifetime of a response token, in seconds, as MATTR's samples use.
-pub(crate) const DEFAULT_RESPONSE_LIFETIME: u64 = 60;
-/// Default limit on the redirect URL back to MATTR VII: the safe limit MATTR
-/// gives for URLs in browsers.
-pub(crate) const DEFAULT_MAX_URL_LEN: usize = 2000;
+use crate::url_spelling::misleading_spelling;
 
 /// 9999-12-31T23:59:59Z: later NumericDates are refused rather than
 /// carried through time arithmetic.
 const MAX_NUMERIC_DATE: u64 = 253_402_300_799;
 
-/// The shared, immutable configuration behind a layer, its services and
-/// every session they create.
-#[derive(Clone)]
-pub(crate) struct Policy {
-    pub(crate) tenants: Tenants,
-    pub(crate) leeway: u64,
-    pub(crate) max_age: u64,
-    pub(crate) max_token_len: usize,
-    pub(crate) param: Cow<'static, str>,
-    pub(crate) redirect_origins: Vec<Origin>,
-    pub(crate) allow_loopback: bool,
-    pub(crate) allow_no_lifetime: bool,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) response_lifetime: u64,
-    pub(crate) max_url_len: usize,
-}
-
 impl Policy {
-    pub(crate) fn new(tenants: Tenants) -> Self {
-        Self {
-            tenants,
-            leeway: DEFAULT_LEEWAY,
-            max_age: DEFAULT_MAX_AGE,
-            max_token_len: DEFAULT_MAX_TOKEN_LEN,
-            param: Cow::Borrowed(SESSION_TOKEN_PARAM),
-            redirect_origins: Vec::new(),
-            allow_loopback: false,
-            allow_no_lifetime: false,
-            clock: Arc::new(SystemClock),
-            response_lifetime: DEFAULT_RESPONSE_LIFETIME,
-            max_url_len: DEFAULT_MAX_URL_LEN,
-        }
-    }
-
-    pub(crate) fn now(&self) -> u64 {
-        unix_seconds(&*self.clock)
-    }
-
     /// Reads the token from a request URI's query and verifies it.
     pub(crate) fn verify_uri<C: DeserializeOwned>(
         self: &Arc<Self>,
@@ -396,135 +345,12 @@ impl Policy {
     }
 }
 
-/// Why `raw` would be read as another URL than it says, if it would. URL
-/// parsers silently strip, drop or rewrite these: whitespace and control
-/// characters, a backslash (read as a slash), `https:host` (read as
-/// `https://host`), and `https:///host` (read as having a host after all).
-fn misleading_spelling(raw: &str) -> Option<&'static str> {
-    let suspicious = |c: char| c.is_whitespace() || c.is_control() || c == '\\';
-    // Bytes first (ASCII whitespace and controls are all <= 0x20 or 0x7f),
-    // in a fold without early exit, which the compiler vectorises; the
-    // slower char scan only for text that is not ASCII.
-    let (ascii_suspicious, ascii) = raw.bytes().fold((false, true), |(found, ascii), b| {
-        (
-            found | (b <= b' ') | (b == 0x7f) | (b == b'\\'),
-            ascii & b.is_ascii(),
-        )
-    });
-    if ascii_suspicious || (!ascii && raw.chars().any(suspicious)) {
-        return Some("it contains whitespace, control characters or backslashes");
-    }
-    // The scheme ends at the first colon, and `//` must follow it.
-    let absolute = raw.split_once(':').and_then(|(scheme, rest)| {
-        let alphabetic = !scheme.is_empty() && scheme.bytes().all(|b| b.is_ascii_alphabetic());
-        rest.strip_prefix("//").filter(|_| alphabetic)
-    });
-    let Some(rest) = absolute else {
-        return Some("it is not an absolute URL");
-    };
-    if rest.starts_with('/') {
-        return Some("its host is not introduced by exactly two slashes");
-    }
-    None
-}
-
-/// Whether `text` may be compared with a configured issuer or audience as
-/// a URL: written plainly, so that the parser's normalisation can only
-/// touch what the documentation names (the case of the scheme and host, a
-/// default port, an empty path). No escapes, dot segments or non-ASCII
-/// text, which the parser would decode, resolve or map.
-pub(crate) fn plain_url(text: &str) -> bool {
-    misleading_spelling(text).is_none()
-        && text.is_ascii()
-        && !text.contains('%')
-        && !text.contains("/.")
-}
-
 /// `localhost` and every name under it, with or without the final dot:
 /// RFC 6761 section 6.3 reserves them all for this machine, and resolvers
 /// answer them with loopback addresses.
 fn is_localhost(domain: &str) -> bool {
     let domain = domain.strip_suffix('.').unwrap_or(domain);
     domain == "localhost" || domain.ends_with(".localhost")
-}
-
-impl fmt::Debug for Policy {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Policy")
-            .field("tenants", &self.tenants.list)
-            .field("leeway", &self.leeway)
-            .field("max_age", &self.max_age)
-            .field("max_token_len", &self.max_token_len)
-            .field("param", &self.param)
-            .field("redirect_origins", &self.redirect_origins)
-            .field("allow_loopback", &self.allow_loopback)
-            .field("allow_no_lifetime", &self.allow_no_lifetime)
-            .field("response_lifetime", &self.response_lifetime)
-            .field("max_url_len", &self.max_url_len)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A configured `iss` or `aud`.
-///
-/// Claims are compared as URLs when the configured value is one: the
-/// spelling of the scheme and host, a default port and an empty path versus
-/// `/` do not matter (`https://Tenant.example:443` equals
-/// `https://tenant.example/`), while everything else must match exactly,
-/// including a trailing slash after a path. A value that is not an absolute
-/// URL must match exactly. The JSON spelling is kept so that the usual
-/// claim, written exactly as configured, is compared without decoding.
-#[derive(Clone)]
-pub(crate) struct Expected {
-    value: Arc<str>,
-    json: Box<str>,
-    url: Option<Url>,
-}
-
-/// The claim is not a JSON string.
-pub(crate) struct NotAString;
-
-impl Expected {
-    /// The value as configured.
-    pub(crate) fn value(&self) -> &str {
-        &self.value
-    }
-
-    pub(crate) fn new(value: String) -> Self {
-        let json = serde_json::Value::String(value.clone()).to_string().into();
-        Self {
-            url: Url::parse(&value).ok(),
-            value: value.into(),
-            json,
-        }
-    }
-
-    /// Whether the raw claim names this value; when it does, the claim's
-    /// own spelling of it, which is what a response must echo.
-    pub(crate) fn find(&self, raw: &RawValue) -> Result<Option<Arc<str>>, NotAString> {
-        if raw.get() == &*self.json {
-            return Ok(Some(Arc::clone(&self.value)));
-        }
-        let text = serde_json::from_str::<Cow<'_, str>>(raw.get()).map_err(|_| NotAString)?;
-        Ok(self.find_text(&text))
-    }
-
-    /// As [`Expected::find`], for a decoded claim.
-    fn find_text(&self, text: &str) -> Option<Arc<str>> {
-        if text == &*self.value {
-            return Some(Arc::clone(&self.value));
-        }
-        let same_url = self.url.as_ref().is_some_and(|url| {
-            plain_url(text) && Url::parse(text).is_ok_and(|other| other == *url)
-        });
-        same_url.then(|| text.into())
-    }
-}
-
-impl fmt::Debug for Expected {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&*self.value, f)
-    }
 }
 
 /// The JOSE header: only what is checked. Unknown parameters (`typ`, `kid`,
