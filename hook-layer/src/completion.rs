@@ -70,7 +70,8 @@ impl Completion<'_> {
         name: impl Into<String>,
         value: impl Serialize,
     ) -> Result<Self, CompletionError> {
-        let value = serde_json::to_value(value).map_err(CompletionError::Serialize)?;
+        let value = serde_json::to_value(value)
+            .map_err(|error| counted(CompletionError::Serialize(error)))?;
         self.claims.insert(name.into(), value);
         Ok(self)
     }
@@ -78,9 +79,11 @@ impl Completion<'_> {
     /// Adds every field of `claims`, which must serialize to a JSON object
     /// (a struct or a map), e.g. a typed profile.
     pub fn claims(mut self, claims: &impl Serialize) -> Result<Self, CompletionError> {
-        match serde_json::to_value(claims).map_err(CompletionError::Serialize)? {
+        match serde_json::to_value(claims)
+            .map_err(|error| counted(CompletionError::Serialize(error)))?
+        {
             Value::Object(fields) => self.claims.extend(fields),
-            _ => return Err(CompletionError::ClaimsNotAnObject),
+            _ => return Err(counted(CompletionError::ClaimsNotAnObject)),
         }
         Ok(self)
     }
@@ -109,7 +112,9 @@ impl Completion<'_> {
             .iter()
             .find(|name| !self.claims.contains_key(*name))
         {
-            return Err(CompletionError::PersistUnknownClaim(unknown.clone()));
+            return Err(counted(CompletionError::PersistUnknownClaim(
+                unknown.clone(),
+            )));
         }
         let persist = (!self.persist.is_empty()).then_some(self.persist.as_slice());
         sign_and_redirect(
@@ -174,10 +179,29 @@ struct ErrorClaim<'a> {
     message: &'a str,
 }
 
+/// Counts a completion error by kind (a no-op without the `metrics`
+/// feature), and passes it on.
+fn counted(error: CompletionError) -> CompletionError {
+    crate::metrics::completion_error(error.code());
+    error
+}
+
+/// Signs the response, and counts it: by tenant and outcome when signed,
+/// by kind when not.
 fn sign_and_redirect(
     session: &SessionCore,
     outcome: Outcome<'_>,
 ) -> Result<HookRedirect, CompletionError> {
+    let failed = matches!(outcome, Outcome::Failed { .. });
+    let signed = sign(session, outcome).map_err(counted)?;
+    let policy = &session.policy;
+    policy
+        .metrics
+        .completed(session.tenant, failed, || policy.tenant_labels());
+    Ok(signed)
+}
+
+fn sign(session: &SessionCore, outcome: Outcome<'_>) -> Result<HookRedirect, CompletionError> {
     let policy = &session.policy;
     let issued_at = policy.now();
     let (claims, claims_to_persist, error) = match outcome {
@@ -309,6 +333,19 @@ impl CompletionError {
     /// was fine and the server could not finish it.
     pub fn status(&self) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    /// A stable, machine-readable name for the kind of error:
+    /// `serialize`, `claims_not_an_object`, `persist_unknown_claim`,
+    /// `url_too_long` or `signing`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Serialize(_) => "serialize",
+            Self::ClaimsNotAnObject => "claims_not_an_object",
+            Self::PersistUnknownClaim(_) => "persist_unknown_claim",
+            Self::UrlTooLong { .. } => "url_too_long",
+            Self::Signing => "signing",
+        }
     }
 }
 

@@ -108,7 +108,11 @@ impl InteractionHookLayer {
 
 impl<C, R> InteractionHookLayer<C, R> {
     fn with(mut self, change: impl FnOnce(&mut Policy)) -> Self {
-        change(Arc::make_mut(&mut self.policy));
+        let policy = Arc::make_mut(&mut self.policy);
+        change(policy);
+        // Counters registered for the old settings (tenant labels) are not
+        // this layer's: register anew on its first request.
+        policy.metrics = Default::default();
         self
     }
 

@@ -61,6 +61,15 @@
 //!   resends per session that hold across requests, with an in-memory store.
 //! - `redis` (implies `attempts`): `attempts::RedisStore`, attempt counts
 //!   shared by every replica of the hook, through the `redis` crate.
+//! - `redis-tls` (implies `redis`): `rediss://` URLs and a private
+//!   certificate authority (`RedisStore::connect_with_root_ca`), through
+//!   rustls.
+//! - `redis-cluster` (implies `redis`): `RedisStore::connect_cluster`, counts
+//!   in a Redis Cluster.
+//! - `metrics`: tokens accepted and refused, completions, attempts and
+//!   store round trips, recorded through the `metrics` facade; the
+//!   application installs the exporter. Every metric is listed in the
+//!   `metrics` module.
 
 #![cfg_attr(
     all(feature = "seal", feature = "attempts", feature = "test-util"),
@@ -82,6 +91,12 @@ mod members;
 mod query;
 mod url_memo;
 mod url_spelling;
+
+// What the hook counts (recorded only with the feature `metrics`).
+#[cfg(feature = "metrics")]
+pub mod metrics;
+#[cfg(not(feature = "metrics"))]
+mod metrics;
 
 // HS256 keys, the sealing key derived from the secret, and the secret.
 mod jwt;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use url::Origin;
 
 use crate::clock::{Clock, SystemClock, unix_seconds};
+use crate::metrics::LayerMetrics;
 use crate::tenant::Tenants;
 
 /// The name of the query parameter that carries the token, both ways.
@@ -42,6 +43,8 @@ pub(crate) struct Policy {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) response_lifetime: u64,
     pub(crate) max_url_len: usize,
+    /// The per-tenant counters, registered on the first request.
+    pub(crate) metrics: LayerMetrics,
 }
 
 impl Policy {
@@ -58,7 +61,19 @@ impl Policy {
             clock: Arc::new(SystemClock),
             response_lifetime: DEFAULT_RESPONSE_LIFETIME,
             max_url_len: DEFAULT_MAX_URL_LEN,
+            metrics: LayerMetrics::default(),
         }
+    }
+
+    /// Each tenant's metrics label, in order: its configured name, or its
+    /// configured issuer URL. Never anything from a token.
+    pub(crate) fn tenant_labels(&self) -> impl Iterator<Item = String> + '_ {
+        self.tenants.list.iter().map(|tenant| {
+            tenant
+                .tenant_name()
+                .unwrap_or_else(|| tenant.issuer())
+                .to_owned()
+        })
     }
 
     pub(crate) fn now(&self) -> u64 {

@@ -36,7 +36,8 @@ impl Policy {
     ) -> Result<HookSession<C>, Rejection> {
         let result = self
             .token_from_query(uri.query().unwrap_or(""))
-            .and_then(|token| self.verify_token(&token));
+            .and_then(|token| self.check_token(&token));
+        self.count(&result);
         #[cfg(feature = "tracing")]
         if let Err(rejection) = &result {
             tracing::debug!(
@@ -70,8 +71,30 @@ impl Policy {
         Ok(())
     }
 
-    /// Verifies a compact token: shape, header, signature, then claims.
+    /// Verifies a compact token, and counts the outcome.
     pub(crate) fn verify_token<C: DeserializeOwned>(
+        self: &Arc<Self>,
+        token: &str,
+    ) -> Result<HookSession<C>, Rejection> {
+        let result = self.check_token(token);
+        self.count(&result);
+        result
+    }
+
+    /// Counts an accepted token by tenant, a refusal by reason (a no-op
+    /// without the `metrics` feature).
+    #[inline]
+    fn count<C>(&self, result: &Result<HookSession<C>, Rejection>) {
+        match result {
+            Ok(session) => self
+                .metrics
+                .accepted(session.core().tenant, || self.tenant_labels()),
+            Err(rejection) => crate::metrics::refused(rejection.code()),
+        }
+    }
+
+    /// Verifies a compact token: shape, header, signature, then claims.
+    fn check_token<C: DeserializeOwned>(
         self: &Arc<Self>,
         token: &str,
     ) -> Result<HookSession<C>, Rejection> {

@@ -46,6 +46,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::metrics::{AttemptOutcome, LimiterMetrics};
 use crate::session::HookSession;
 
 mod memory;
@@ -125,6 +126,7 @@ pub struct AttemptLimiter {
     name: Arc<str>,
     limit: u64,
     max_count_lifetime: u64,
+    metrics: Arc<LimiterMetrics>,
 }
 
 impl AttemptLimiter {
@@ -137,6 +139,7 @@ impl AttemptLimiter {
             name: Arc::from(name),
             limit,
             max_count_lifetime: Self::DEFAULT_MAX_COUNT_LIFETIME.as_secs(),
+            metrics: Arc::default(),
         }
     }
 
@@ -183,36 +186,55 @@ impl AttemptLimiter {
         // then, and must still find its count.
         let expires_at = accepted_until.map(|end| end.saturating_add(core.leeway()));
         let key = key(&self.name, &core.issuer, &core.state);
-        let max_count_lifetime = self.max_count_lifetime;
         async move {
-            if accepted_until.is_some_and(|end| now >= end) {
-                return Err(AttemptError::SessionOver);
-            }
-            let expires_at = match expires_at {
-                Some(at) if at - now <= max_count_lifetime => at,
-                // A count that expired while its token is still accepted
-                // would start again: refuse rather than count for less
-                // than the session's life.
-                _ => {
-                    return Err(AttemptError::SessionTooLong {
-                        max: Duration::from_secs(max_count_lifetime),
-                    });
-                }
+            let result = self.reserve(&key, now, accepted_until, expires_at).await;
+            let outcome = match &result {
+                Ok(_) => AttemptOutcome::Granted,
+                Err(AttemptError::Exhausted { .. }) => AttemptOutcome::Exhausted,
+                Err(AttemptError::SessionOver) => AttemptOutcome::SessionOver,
+                Err(AttemptError::SessionTooLong { .. }) => AttemptOutcome::SessionTooLong,
+                Err(AttemptError::Store(_)) => AttemptOutcome::StoreError,
             };
-            let number = self
-                .store
-                .reserve(&key, now, expires_at)
-                .await
-                .map_err(AttemptError::Store)?;
-            // 0 cannot follow an increment: a broken store, refused.
-            if number == 0 || number > self.limit {
-                return Err(AttemptError::Exhausted { limit: self.limit });
-            }
-            Ok(Attempt {
-                number,
-                remaining: self.limit - number,
-            })
+            self.metrics.attempt(&self.name, outcome);
+            result
         }
+    }
+
+    async fn reserve(
+        &self,
+        key: &str,
+        now: u64,
+        accepted_until: Option<u64>,
+        expires_at: Option<u64>,
+    ) -> Result<Attempt, AttemptError> {
+        if accepted_until.is_some_and(|end| now >= end) {
+            return Err(AttemptError::SessionOver);
+        }
+        let expires_at = match expires_at {
+            Some(at) if at - now <= self.max_count_lifetime => at,
+            // A count that expired while its token is still accepted
+            // would start again: refuse rather than count for less than
+            // the session's life.
+            _ => {
+                return Err(AttemptError::SessionTooLong {
+                    max: Duration::from_secs(self.max_count_lifetime),
+                });
+            }
+        };
+        #[cfg(feature = "metrics")]
+        let started = std::time::Instant::now();
+        let reserved = self.store.reserve(key, now, expires_at).await;
+        #[cfg(feature = "metrics")]
+        self.metrics.store_round_trip(&self.name, started.elapsed());
+        let number = reserved.map_err(AttemptError::Store)?;
+        // 0 cannot follow an increment: a broken store, refused.
+        if number == 0 || number > self.limit {
+            return Err(AttemptError::Exhausted { limit: self.limit });
+        }
+        Ok(Attempt {
+            number,
+            remaining: self.limit - number,
+        })
     }
 }
 
