@@ -61,6 +61,10 @@
 //!   resends per session that hold across requests, with an in-memory store.
 //! - `redis` (implies `attempts`): `attempts::RedisStore`, attempt counts
 //!   shared by every replica of the hook, through the `redis` crate.
+//! - `config`: `config::HookSettings` and `InteractionHookLayer::from_env`,
+//!   the settings every deployment has (`HOOK_SECRET`, `HOOK_ISSUER`,
+//!   `HOOK_URL`, or a tenants file, `HOOK_TENANTS`) read and checked, with
+//!   errors that name the setting and never show a secret.
 
 #![cfg_attr(
     all(feature = "seal", feature = "attempts", feature = "test-util"),
@@ -75,6 +79,8 @@ pub mod attempts;
 mod base64url;
 mod clock;
 mod completion;
+#[cfg(feature = "config")]
+pub mod config;
 #[cfg(feature = "axum")]
 mod extract;
 #[cfg(test)]
