@@ -5,13 +5,13 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use clap::Parser;
+use hook_layer::HookSecret;
 use hook_layer::attempts::{AttemptStore, MemoryStore, RedisStore};
-use hook_layer::{HookSecret, InteractionHookLayer, Tenant};
+pub use hook_layer::config::ConfigError;
+use hook_layer::config::{HookSettings, TenantSettings};
 use url::Url;
 #[cfg(feature = "dev")]
 use zeroize::Zeroizing;
-
-use crate::tenants::{TenantConfig, parse_secrets, parse_tenants_file};
 
 /// An interaction hook for MATTR VII: terms of service, extra details and
 /// a one-time code, then back to the issuance.
@@ -70,33 +70,26 @@ pub struct Args {
     pub load_test_routes: bool,
 }
 
-/// Everything the app needs, validated.
+/// Everything the app needs, validated: the hook settings every
+/// deployment has (read by `hook_layer::config`), plus this server's own.
 #[derive(Clone)]
 pub struct Config {
-    /// The tenants the hook serves, each with its secrets (current first).
-    /// The fields below describe the first one, which the simulated MATTR
-    /// VII plays in dev mode.
-    pub tenants: Vec<TenantConfig>,
-    /// The layer for these tenants (issuers, audiences, secrets); the
-    /// journey adds its claims type and pages.
-    pub layer: InteractionHookLayer,
-    /// The first tenant's current secret.
-    pub secret: HookSecret,
+    /// The tenants the hook serves, each with its secrets (current first),
+    /// the path the journey is mounted at, and the layer for them. The
+    /// simulated MATTR VII of dev mode plays the first tenant.
+    pub settings: HookSettings,
     /// Where attempt counts live: memory by default, Redis when configured.
     pub attempts: Arc<dyn AttemptStore>,
     /// `"memory"` or `"redis"`, for logs.
     pub attempts_kind: &'static str,
-    /// The tenant URL (`iss`).
-    pub issuer: String,
-    /// This hook's URL; its path is where the journey is mounted.
-    pub hook_url: Url,
-    /// The hook URL exactly as configured (the token's `aud`, which the
-    /// tenant writes as it was given, not normalised).
-    pub audience: String,
     /// Serve the simulated MATTR VII under `/dev` and show one-time codes
     /// (`dev` feature only).
     #[cfg(feature = "dev")]
     pub dev_issuer: bool,
+    /// The secret was generated here (dev mode without HOOK_SECRET), not
+    /// configured: the simulated MATTR VII then signs with nothing real.
+    #[cfg(feature = "dev")]
+    random_secret: bool,
     /// Serve the unguarded welcome page for load tests.
     pub load_test_routes: bool,
 }
@@ -110,106 +103,59 @@ impl Config {
         hook_url: &str,
         dev_issuer: bool,
     ) -> Result<Self, ConfigError> {
-        #[cfg(not(feature = "dev"))]
-        if dev_issuer {
-            return Err(ConfigError::new("--dev-issuer", NO_DEV_MODE));
-        }
         let hook_secret = HookSecret::from_bytes(secret)
             .map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
-        let tenant = TenantConfig {
+        let settings = HookSettings::for_tenant(TenantSettings {
             name: None,
-            issuer: issuer.trim().to_owned(),
-            hook_url: hook_url.trim().to_owned(),
+            issuer: issuer.to_owned(),
+            hook_url: hook_url.to_owned(),
             secrets: vec![hook_secret],
-        };
-        Self::from_tenants(vec![tenant], dev_issuer, None)
+        })?;
+        Self::with_settings(settings, dev_issuer)
     }
 
-    /// A configuration serving `tenants` (each validated as `HOOK_ISSUER`
+    /// A configuration serving `tenants` (each checked as `HOOK_ISSUER`
     /// and `HOOK_URL` are; their hook URLs must share one path, where the
     /// journey is mounted).
-    pub fn for_tenants(tenants: Vec<TenantConfig>, dev_issuer: bool) -> Result<Self, ConfigError> {
-        Self::from_tenants(tenants, dev_issuer, Some("HOOK_TENANTS"))
+    pub fn for_tenants(
+        tenants: Vec<TenantSettings>,
+        dev_issuer: bool,
+    ) -> Result<Self, ConfigError> {
+        Self::with_settings(HookSettings::from_tenants(tenants)?, dev_issuer)
     }
 
-    /// A configuration for `tenants` (validated here). `source` names the
-    /// tenants file in errors; without one, errors name the single-tenant
-    /// settings.
-    fn from_tenants(
-        tenants: Vec<TenantConfig>,
-        dev_issuer: bool,
-        source: Option<&'static str>,
-    ) -> Result<Self, ConfigError> {
+    /// A configuration for checked `settings`, with this server's own
+    /// checks: the journey must not shadow the server's other paths.
+    pub fn with_settings(settings: HookSettings, dev_issuer: bool) -> Result<Self, ConfigError> {
         #[cfg(not(feature = "dev"))]
         if dev_issuer {
             return Err(ConfigError::new("--dev-issuer", NO_DEV_MODE));
         }
-        let in_file = |index: usize, error: ConfigError| match source {
-            Some(setting) => ConfigError::new(setting, format!("tenant {}: {error}", index + 1)),
-            None => error,
-        };
-        let mut mount: Option<Url> = None;
-        for (index, tenant) in tenants.iter().enumerate() {
-            parse_issuer(&tenant.issuer).map_err(|error| in_file(index, error))?;
-            let url = parse_hook_url(&tenant.hook_url).map_err(|error| in_file(index, error))?;
-            match &mount {
-                // The journey is mounted once, at the hook URL's path.
-                Some(first) if first.path() != url.path() => {
-                    return Err(in_file(
-                        index,
-                        ConfigError::new(
-                            "hook_url",
-                            format!(
-                                "every tenant's hook URL must have the path {}",
-                                first.path()
-                            ),
-                        ),
-                    ));
-                }
-                Some(_) => {}
-                None => mount = Some(url),
-            }
-        }
-        let Some(hook_url) = mount else {
-            return Err(ConfigError::new(
-                source.unwrap_or("HOOK_SECRET"),
-                "no tenant",
-            ));
-        };
-        let layer = layer_for(&tenants)
-            .map_err(|error| ConfigError::new(source.unwrap_or("HOOK_ISSUER"), error))?;
-        let first = &tenants[0];
+        settings.check_reserved_paths(&RESERVED_PATHS)?;
         Ok(Self {
-            secret: first.secrets[0].clone(),
-            issuer: first.issuer.clone(),
-            audience: first.hook_url.clone(),
-            hook_url,
-            layer,
-            tenants,
+            settings,
             attempts: Arc::new(MemoryStore::default()),
             attempts_kind: "memory",
             #[cfg(feature = "dev")]
             dev_issuer,
+            #[cfg(feature = "dev")]
+            random_secret: false,
             load_test_routes: false,
         })
     }
 
-    /// Also accepts `previous` secrets for the (single) tenant, as during a
+    /// Also accepts `previous` secrets for the first tenant, as during a
     /// rotation; the current one stays first.
     pub fn with_previous_secrets(self, previous: Vec<HookSecret>) -> Result<Self, ConfigError> {
-        let mut tenants = self.tenants;
-        tenants[0].secrets.extend(previous);
-        #[cfg(feature = "dev")]
-        let dev_issuer = self.dev_issuer;
-        #[cfg(not(feature = "dev"))]
-        let dev_issuer = false;
-        let config = Self::from_tenants(tenants, dev_issuer, None)?;
-        Ok(Self {
-            attempts: self.attempts,
-            attempts_kind: self.attempts_kind,
-            load_test_routes: self.load_test_routes,
-            ..config
-        })
+        let mut tenants = self.settings.into_tenants();
+        if let Some(first) = tenants.first_mut() {
+            first.secrets.extend(previous);
+        }
+        let settings = match <[TenantSettings; 1]>::try_from(tenants) {
+            Ok([single]) => HookSettings::for_tenant(single)?,
+            Err(several) => HookSettings::from_tenants(several)?,
+        };
+        Ok(Self { settings, ..self })
     }
 
     /// Dev mode: a random secret, this server as the tenant, and the hook at
@@ -232,12 +178,18 @@ impl Config {
         let mut secret = Zeroizing::new([0u8; hook_layer::MIN_SECRET_LEN]);
         getrandom::fill(&mut *secret).map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
         let base = base_url(local);
-        Self::new(&*secret, &base, &format!("{base}/interaction"), true)
+        let config = Self::new(&*secret, &base, &format!("{base}/interaction"), true)?;
+        Ok(Self {
+            random_secret: true,
+            ..config
+        })
     }
 
     /// Reads the command line and environment, given the bound address.
     pub fn from_args(args: &Args, local: SocketAddr) -> Result<Self, ConfigError> {
         let mut config = Self::from_settings(args, local)?;
+        #[cfg(feature = "dev")]
+        config.check_bind(local)?;
         config.load_test_routes = args.load_test_routes;
         Ok(config)
     }
@@ -247,32 +199,11 @@ impl Config {
         let dev_issuer = args.dev_issuer;
         #[cfg(not(feature = "dev"))]
         let dev_issuer = false;
-        if let Some(path) = &args.tenants {
-            if args.secret.is_some() || args.issuer.is_some() || args.hook_url.is_some() {
-                return Err(ConfigError::new(
-                    "HOOK_TENANTS",
-                    "give either a tenants file or HOOK_SECRET, HOOK_ISSUER and HOOK_URL, not both",
-                ));
-            }
-            let text = std::fs::read_to_string(path).map_err(|error| {
-                ConfigError::new(
-                    "HOOK_TENANTS",
-                    format!("cannot read {}: {error}", path.display()),
-                )
-            })?;
-            let tenants = parse_tenants_file(&text, |name| std::env::var(name).ok())
-                .map_err(|error| ConfigError::new("HOOK_TENANTS", error))?;
-            return Self::from_tenants(tenants, dev_issuer, Some("HOOK_TENANTS"));
-        }
-        let Some(encoded) = &args.secret else {
-            // A deployment that set these but lost its secret must not start
-            // quietly in dev mode with a simulated issuer.
-            if args.issuer.is_some() || args.hook_url.is_some() {
-                return Err(ConfigError::new(
-                    "HOOK_SECRET",
-                    "required when HOOK_ISSUER or HOOK_URL is set",
-                ));
-            }
+        let none = args.secret.is_none()
+            && args.issuer.is_none()
+            && args.hook_url.is_none()
+            && args.tenants.is_none();
+        if none {
             #[cfg(feature = "dev")]
             return Self::dev(local);
             #[cfg(not(feature = "dev"))]
@@ -284,24 +215,51 @@ impl Config {
                     format!("required: {NO_DEV_MODE}"),
                 ));
             }
-        };
-        let secrets = parse_secrets(encoded.split(','))
-            .map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
-        let issuer = args
-            .issuer
-            .as_deref()
-            .ok_or_else(|| ConfigError::new("HOOK_ISSUER", "required with HOOK_SECRET"))?;
-        let hook_url = args
-            .hook_url
-            .as_deref()
-            .ok_or_else(|| ConfigError::new("HOOK_URL", "required with HOOK_SECRET"))?;
-        let tenant = TenantConfig {
-            name: None,
-            issuer: issuer.trim().to_owned(),
-            hook_url: hook_url.trim().to_owned(),
-            secrets,
-        };
-        Self::from_tenants(vec![tenant], dev_issuer, None)
+        }
+        // The library reads the settings; clap has already taken them from
+        // the command line or the environment.
+        let settings = HookSettings::from_vars(|name| match name {
+            "HOOK_SECRET" => args.secret.clone(),
+            "HOOK_ISSUER" => args.issuer.clone(),
+            "HOOK_URL" => args.hook_url.clone(),
+            "HOOK_TENANTS" => args
+                .tenants
+                .as_ref()
+                .map(|path| path.to_string_lossy().into_owned()),
+            // The variables a tenants file's `secret_env` names.
+            other => std::env::var_os(other).map(|value| value.to_string_lossy().into_owned()),
+        })?;
+        Self::with_settings(settings, dev_issuer)
+    }
+
+    /// The simulated MATTR VII mints valid session tokens for anyone who
+    /// asks and shows one-time codes on screen: with a configured secret,
+    /// tokens the real tenant's would be. Whenever it is on, the server
+    /// listens on a loopback address only.
+    #[cfg(feature = "dev")]
+    fn check_bind(&self, local: SocketAddr) -> Result<(), ConfigError> {
+        if !self.dev_issuer || local.ip().is_loopback() {
+            return Ok(());
+        }
+        Err(ConfigError::new(
+            "HOOK_BIND",
+            format!(
+                "--dev-issuer serves a simulated MATTR VII that mints session tokens signed \
+                 with the configured secret and shows one-time codes on screen, so it listens \
+                 on a loopback address only, e.g. 127.0.0.1:{}, not {local}; drop --dev-issuer \
+                 to serve beyond this machine",
+                local.port()
+            ),
+        ))
+    }
+
+    /// Whether the simulated MATTR VII signs with a configured (real)
+    /// secret rather than one generated for dev mode: worth a warning.
+    pub fn dev_issuer_uses_configured_secret(&self) -> bool {
+        #[cfg(feature = "dev")]
+        return self.dev_issuer && !self.random_secret;
+        #[cfg(not(feature = "dev"))]
+        false
     }
 
     /// Keeps attempt counts in `store` instead of this process's memory.
@@ -324,36 +282,23 @@ impl Config {
         Ok(self.with_attempt_store(Arc::new(store), "redis"))
     }
 
-    /// Where the browser reaches this server, e.g. `http://127.0.0.1:3000`.
-    pub fn base_url(&self) -> String {
-        self.hook_url.origin().ascii_serialization()
+    /// The first tenant: the one the simulated MATTR VII plays.
+    pub fn tenant(&self) -> &TenantSettings {
+        &self.settings.tenants()[0]
     }
-}
 
-/// The layer for the configured tenants: one, with its secrets, or several,
-/// chosen by each token's issuer.
-fn layer_for(tenants: &[TenantConfig]) -> Result<InteractionHookLayer, hook_layer::TenantError> {
-    let tenant = |config: &TenantConfig| {
-        let mut tenant = Tenant::new(config.issuer.clone(), config.secrets[0].clone())
-            .audience(config.hook_url.clone());
-        for previous in &config.secrets[1..] {
-            tenant = tenant.previous_secret(previous.clone());
-        }
-        match &config.name {
-            Some(name) => tenant.name(name.clone()),
-            None => tenant,
-        }
-    };
-    if let [single] = tenants {
-        let mut layer = InteractionHookLayer::new(single.secrets[0].clone())
-            .issuer(single.issuer.clone())
-            .audience(single.hook_url.clone());
-        for previous in &single.secrets[1..] {
-            layer = layer.previous_secret(previous.clone());
-        }
-        return Ok(layer);
+    /// The path of every tenant's hook URL, where the journey is mounted.
+    pub fn hook_path(&self) -> &str {
+        self.settings.hook_path()
     }
-    InteractionHookLayer::with_tenants(tenants.iter().map(tenant))
+
+    /// Where the browser reaches this server, e.g. `http://127.0.0.1:3000`:
+    /// the origin of the first tenant's hook URL.
+    pub fn base_url(&self) -> String {
+        Url::parse(&self.tenant().hook_url)
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_default()
+    }
 }
 
 /// Why a build without the `dev` feature needs a secret.
@@ -366,84 +311,15 @@ fn base_url(local: SocketAddr) -> String {
     format!("http://{local}")
 }
 
-fn is_loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(domain)) => {
-            let domain = domain.strip_suffix('.').unwrap_or(domain);
-            domain == "localhost" || domain.ends_with(".localhost")
-        }
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
-}
-
 /// Paths the server uses itself, which the journey must not shadow.
 const RESERVED_PATHS: [&str; 4] = ["/healthz", "/assets", "/dev", "/load-test"];
-
-/// MATTR VII requires an https hook URL without a query. Its path is where
-/// the journey is mounted: `/` for a bare URL such as
-/// `https://abcd.ngrok.app`, as MATTR's tutorial configures it. http is
-/// accepted for loopback.
-fn parse_hook_url(raw: &str) -> Result<Url, ConfigError> {
-    let invalid = |why| ConfigError::new("HOOK_URL", why);
-    let invalid_owned = |why: String| ConfigError::new("HOOK_URL", why);
-    let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
-    if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
-        return Err(invalid("must be https (http only for localhost)"));
-    }
-    if url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("must not have a query or fragment"));
-    }
-    let path = url.path();
-    if path == "/" {
-        return Ok(url);
-    }
-    if path.ends_with('/') {
-        return Err(invalid("must not end with a slash, e.g. /interaction"));
-    }
-    if path
-        .split('/')
-        .any(|segment| segment.starts_with([':', '*', '{']))
-    {
-        return Err(invalid("has a path segment starting with ':', '*' or '{'"));
-    }
-    let reserved = RESERVED_PATHS
-        .iter()
-        .find(|reserved| path == **reserved || path.starts_with(&format!("{reserved}/")));
-    if let Some(reserved) = reserved {
-        return Err(invalid_owned(format!(
-            "its path collides with the server's own {reserved}"
-        )));
-    }
-    Ok(url)
-}
-
-/// The tenant URL, as MATTR VII writes `iss`: an origin, no path. It is
-/// kept as written: the layer compares it with `iss` as a URL, so
-/// `https://Tenant.example:443/` matches a token from
-/// `https://tenant.example`.
-fn parse_issuer(raw: &str) -> Result<String, ConfigError> {
-    let invalid = |why| ConfigError::new("HOOK_ISSUER", why);
-    let url = Url::parse(raw).map_err(|_| invalid("not an absolute URL"))?;
-    if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
-        return Err(invalid("must be https (http only for localhost)"));
-    }
-    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
-        return Err(invalid("the tenant URL has no path, query or fragment"));
-    }
-    Ok(raw.to_owned())
-}
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("Config");
         debug
-            .field("tenants", &self.tenants)
-            .field("attempts", &self.attempts_kind)
-            .field("issuer", &self.issuer)
-            .field("hook_url", &self.hook_url)
-            .field("audience", &self.audience);
+            .field("settings", &self.settings)
+            .field("attempts", &self.attempts_kind);
         #[cfg(feature = "dev")]
         debug.field("dev_issuer", &self.dev_issuer);
         debug
@@ -451,30 +327,6 @@ impl fmt::Debug for Config {
             .finish()
     }
 }
-
-/// A setting that cannot be used, and why.
-#[derive(Debug)]
-pub struct ConfigError {
-    setting: &'static str,
-    reason: String,
-}
-
-impl ConfigError {
-    fn new(setting: &'static str, reason: impl fmt::Display) -> Self {
-        Self {
-            setting,
-            reason: reason.to_string(),
-        }
-    }
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.setting, self.reason)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 #[cfg(test)]
 mod tests {
@@ -498,9 +350,9 @@ mod tests {
     fn no_secret_means_dev_mode() {
         let config = Config::from_args(&args(&[]), LOCAL.parse().unwrap()).unwrap();
         assert!(config.dev_issuer);
-        assert_eq!(config.issuer, "http://127.0.0.1:3000");
+        assert_eq!(config.tenant().issuer, "http://127.0.0.1:3000");
         assert_eq!(
-            config.hook_url.as_str(),
+            config.tenant().hook_url,
             "http://127.0.0.1:3000/interaction"
         );
         let v6 = Config::dev("[::1]:8080".parse().unwrap()).unwrap();
@@ -516,6 +368,51 @@ mod tests {
             assert!(message.starts_with("HOOK_BIND: dev mode"), "{message}");
             assert!(message.contains(bind), "{message}");
         }
+    }
+
+    /// A real secret with `--dev-issuer`: the simulated MATTR VII would mint
+    /// tokens signed with it for anyone who can reach the server, so the
+    /// server must not listen beyond this machine.
+    #[cfg(feature = "dev")]
+    #[test]
+    fn the_dev_issuer_with_a_configured_secret_listens_on_loopback_only() {
+        let list = [
+            "--secret",
+            SECRET,
+            "--issuer",
+            "https://t.example",
+            "--hook-url",
+            "https://h.example/i",
+            "--dev-issuer",
+        ];
+        let file = TenantsFile::new(&tenant(
+            "https://a.example",
+            "https://h.example/i",
+            &[SECRET],
+        ));
+        for bind in ["0.0.0.0:3918", "[::]:3918", "192.0.2.10:3000"] {
+            let local = bind.parse().unwrap();
+            let from_file = file.load_at(&["--dev-issuer"], local);
+            for error in [Config::from_args(&args(&list), local), from_file] {
+                let error = error.unwrap_err();
+                assert_eq!(error.setting(), "HOOK_BIND");
+                let message = error.to_string();
+                assert!(message.contains("--dev-issuer"), "{message}");
+                assert!(message.contains(bind), "{message}");
+                assert!(!message.contains(&SECRET[..8]), "{message}");
+            }
+        }
+        // On loopback it starts, and knows that its secret is a real one.
+        for bind in [LOCAL, "[::1]:3000"] {
+            let config = Config::from_args(&args(&list), bind.parse().unwrap()).unwrap();
+            assert!(config.dev_issuer && config.dev_issuer_uses_configured_secret());
+        }
+        // Without --dev-issuer, anywhere.
+        let config = Config::from_args(&args(&list[..6]), "0.0.0.0:3000".parse().unwrap()).unwrap();
+        assert!(!config.dev_issuer && !config.dev_issuer_uses_configured_secret());
+        // Dev mode's secret is generated, nothing real.
+        let dev = Config::dev(LOCAL.parse().unwrap()).unwrap();
+        assert!(dev.dev_issuer && !dev.dev_issuer_uses_configured_secret());
     }
 
     fn production(issuer: &str, hook_url: &str) -> Result<Config, ConfigError> {
@@ -534,8 +431,8 @@ mod tests {
     fn a_hook_url_without_a_path_mounts_at_the_root() {
         for hook_url in ["https://abcd.ngrok.app", "https://abcd.ngrok.app/"] {
             let config = production("https://t.example", hook_url).unwrap();
-            assert_eq!(config.hook_url.path(), "/");
-            assert_eq!(config.audience, hook_url);
+            assert_eq!(config.hook_path(), "/");
+            assert_eq!(config.tenant().hook_url, hook_url);
         }
     }
 
@@ -546,8 +443,11 @@ mod tests {
             "https://HOOK.example/interaction",
         )
         .unwrap();
-        assert_eq!(config.issuer, "https://Tenant.vii.au01.mattr.global:443/");
-        assert_eq!(config.audience, "https://HOOK.example/interaction");
+        assert_eq!(
+            config.tenant().issuer,
+            "https://Tenant.vii.au01.mattr.global:443/"
+        );
+        assert_eq!(config.tenant().hook_url, "https://HOOK.example/interaction");
     }
 
     #[test]
@@ -561,10 +461,13 @@ mod tests {
             "https://H.example:443/interaction",
         ];
         let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
-        assert_eq!(config.issuer, "https://t.vii.au01.mattr.global/");
+        assert_eq!(config.tenant().issuer, "https://t.vii.au01.mattr.global/");
         // The audience is the hook URL as written, as the tenant sends it back.
-        assert_eq!(config.audience, "https://H.example:443/interaction");
-        assert_eq!(config.hook_url.path(), "/interaction");
+        assert_eq!(
+            config.tenant().hook_url,
+            "https://H.example:443/interaction"
+        );
+        assert_eq!(config.hook_path(), "/interaction");
         #[cfg(feature = "dev")]
         {
             assert!(!config.dev_issuer);
@@ -673,8 +576,8 @@ mod tests {
         let args =
             Args::try_parse_from(std::iter::once("example-server".to_owned()).chain(list)).unwrap();
         let config = Config::from_args(&args, LOCAL.parse().unwrap()).unwrap();
-        assert_eq!(config.tenants.len(), 1);
-        assert_eq!(config.tenants[0].secrets.len(), 2);
+        assert_eq!(config.settings.tenants().len(), 1);
+        assert_eq!(config.settings.tenants()[0].secrets.len(), 2);
         let bad = error(&[
             "--secret",
             &format!("{SECRET},nope!"),
@@ -704,9 +607,13 @@ mod tests {
         }
 
         fn load(&self, extra: &[&str]) -> Result<Config, ConfigError> {
+            self.load_at(extra, LOCAL.parse().unwrap())
+        }
+
+        fn load_at(&self, extra: &[&str], local: SocketAddr) -> Result<Config, ConfigError> {
             let path = self.0.to_str().unwrap();
             let args = args(&[&["--tenants", path], extra].concat());
-            Config::from_args(&args, LOCAL.parse().unwrap())
+            Config::from_args(&args, local)
         }
     }
 
@@ -740,9 +647,9 @@ mod tests {
             )
         ));
         let config = file.load(&[]).unwrap();
-        assert_eq!(config.tenants.len(), 2);
-        assert_eq!(config.issuer, "https://a.example");
-        assert_eq!(config.hook_url.path(), "/interaction");
+        assert_eq!(config.settings.tenants().len(), 2);
+        assert_eq!(config.tenant().issuer, "https://a.example");
+        assert_eq!(config.hook_path(), "/interaction");
         assert!(!format!("{config:?}").contains("dGtU"));
 
         let both = file.load(&["--secret", SECRET]).unwrap_err().to_string();

@@ -91,13 +91,16 @@ impl OpenIssuances {
 
 /// `/dev` (start page), `/dev/start` and `/dev/callback`.
 pub fn router(config: &Config) -> Router {
-    let mock = MockIssuer::new(config.secret.clone())
-        .tenant(config.issuer.clone())
-        .hook_url(config.audience.clone())
+    let tenant = config.tenant();
+    let mock = MockIssuer::new(tenant.secrets[0].clone())
+        .tenant(tenant.issuer.clone())
+        .hook_url(tenant.hook_url.clone())
         .redirect_url(format!("{}{CALLBACK_PATH}", config.base_url()));
     let issuer = DevIssuer {
         mock,
-        hook_url: config.hook_url.to_string(),
+        // Normalised (`https://abcd.ngrok.app/`), to append the query to.
+        hook_url: url::Url::parse(&tenant.hook_url)
+            .map_or_else(|_| tenant.hook_url.clone(), String::from),
         open: Mutex::default(),
     };
     Router::new()

@@ -58,7 +58,7 @@ pub fn router(config: &Config) -> Router {
 fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
     // A hook URL without a path mounts the journey at the root: welcome at
     // `/`, the steps at `/terms` and so on.
-    let base = config.hook_url.path().trim_end_matches('/');
+    let base = config.hook_path().trim_end_matches('/');
     let paths = Paths {
         welcome: if base.is_empty() { "/" } else { base }.to_owned(),
         terms: format!("{base}/terms"),
@@ -68,7 +68,7 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
     };
     let dev_start = crate::dev_start(config);
     #[cfg_attr(not(feature = "dev"), allow(unused_mut))]
-    let mut layer = config.layer.clone().claims::<UserClaims>().on_rejection(
+    let mut layer = config.settings.layer().claims::<UserClaims>().on_rejection(
         move |rejection: &hook_layer::Rejection| pages::rejection(rejection, dev_start),
     );
     #[cfg(feature = "dev")]
@@ -606,7 +606,7 @@ mod tests {
         tokio::spawn(async move { axum::serve(listener, app).await });
         let token = MockIssuer::new(hook_layer::HookSecret::from_bytes(&secret).unwrap())
             .tenant(base.clone())
-            .hook_url(config.audience.clone())
+            .hook_url(config.tenant().hook_url.clone())
             .redirect_url("https://tenant.vii.au01.mattr.global/callback")
             .session()
             .claim("email", "ada@example.com")

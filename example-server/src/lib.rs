@@ -26,7 +26,6 @@ mod journey;
 pub mod otp;
 pub mod pages;
 pub mod progress;
-pub mod tenants;
 
 use std::future::Future;
 use std::time::Instant;
@@ -59,7 +58,7 @@ pub fn app(config: &Config) -> Router {
     }
     // `/` belongs to the journey when the hook URL has no path; otherwise
     // it leads to the simulated MATTR VII in dev mode, or explains itself.
-    if config.hook_url.path() != "/" {
+    if config.hook_path() != "/" {
         app = match dev_start {
             Some(start) => app.route("/", get(move || async move { Redirect::to(start) })),
             None => app.route("/", get(|| async { pages::landing() })),

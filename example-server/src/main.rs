@@ -47,13 +47,14 @@ async fn main() -> ExitCode {
     };
 
     tracing::info!(
-        issuer = config.issuer,
-        hook_url = %config.hook_url,
+        issuer = config.tenant().issuer,
+        hook_url = config.tenant().hook_url,
+        tenants = config.settings.tenants().len(),
         attempts = config.attempts_kind,
         "interaction hook listening on {local}"
     );
     #[cfg(feature = "dev")]
-    log_dev_mode(&args, &config);
+    log_dev_mode(&config);
 
     match example_server::serve(listener, &config, shutdown_signal()).await {
         Ok(()) => {
@@ -69,16 +70,19 @@ async fn main() -> ExitCode {
 
 /// Says that dev mode is on and, last, which URL to open.
 #[cfg(feature = "dev")]
-fn log_dev_mode(args: &Args, config: &Config) {
+fn log_dev_mode(config: &Config) {
     use example_server::{CALLBACK_PATH, START_PATH};
-    if args.secret.is_some() && config.dev_issuer {
+    // HOOK_SECRET or a tenants file: either way, a secret a real tenant
+    // signs with.
+    if config.dev_issuer_uses_configured_secret() {
         tracing::warn!(
-            "--dev-issuer with a real HOOK_SECRET: the simulated MATTR VII mints tokens with the real \
-             secret and one-time codes are shown on screen; never expose this server"
+            "DANGER: --dev-issuer is on with a REAL hook secret: the simulated MATTR VII under \
+             /dev mints session tokens signed with it for anyone who asks, and one-time codes are \
+             shown on screen. For development on this machine only; never run this in production"
         );
     }
     if config.dev_issuer {
-        if args.secret.is_none() {
+        if !config.dev_issuer_uses_configured_secret() {
             tracing::info!(
                 "dev mode: no HOOK_SECRET, so a random secret and a simulated MATTR VII are in use"
             );

@@ -67,6 +67,105 @@ fn bad_settings_exit_with_status_2_naming_the_setting() {
     }
 }
 
+/// `--dev-issuer` with a real secret: the simulated MATTR VII would mint
+/// tokens signed with it for anyone who reaches the server, so it must not
+/// listen beyond this machine.
+#[cfg(feature = "dev")]
+#[test]
+fn the_dev_issuer_with_a_real_secret_refuses_to_listen_beyond_loopback() {
+    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    for bind in ["0.0.0.0:0", "[::]:0"] {
+        let (code, output) = run_with(
+            &["--dev-issuer"],
+            &[
+                ("HOOK_BIND", bind),
+                ("HOOK_SECRET", SECRET),
+                ("HOOK_ISSUER", "https://t.example"),
+                ("HOOK_URL", "https://h.example/interaction"),
+                // A Redis that is not there: a server that got past the
+                // address check would stop here (exit status 2, naming
+                // HOOK_REDIS_URL) rather than run until killed.
+                ("HOOK_REDIS_URL", "redis://127.0.0.1:1/"),
+            ],
+        );
+        assert_eq!(code, 2, "{output}");
+        assert!(output.contains("HOOK_BIND: --dev-issuer"), "{output}");
+        assert!(
+            !output.contains(&SECRET[..8]),
+            "the secret was printed: {output}"
+        );
+    }
+}
+
+/// On loopback it starts, and says loudly that a real secret is minting
+/// tokens, whether the secret comes from HOOK_SECRET or a tenants file.
+#[cfg(feature = "dev")]
+#[test]
+fn the_dev_issuer_with_a_real_secret_warns_at_startup() {
+    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    let file = std::env::temp_dir().join(format!("cli-tenants-{}.toml", std::process::id()));
+    std::fs::write(
+        &file,
+        "[[tenant]]\nissuer = \"http://127.0.0.1:9\"\nhook_url = \"http://127.0.0.1:9/interaction\"\nsecret_env = \"CLI_TEST_SECRET\"\n",
+    )
+    .unwrap();
+    let single = [
+        ("HOOK_SECRET", SECRET),
+        ("HOOK_ISSUER", "http://127.0.0.1:9"),
+        ("HOOK_URL", "http://127.0.0.1:9/interaction"),
+    ];
+    let tenants = [
+        ("HOOK_TENANTS", file.to_str().unwrap()),
+        ("CLI_TEST_SECRET", SECRET),
+    ];
+    let startups = [startup_lines(&single), startup_lines(&tenants)];
+    let _ = std::fs::remove_file(&file);
+    for startup in startups {
+        let warning = startup
+            .iter()
+            .find(|line| line.contains("REAL hook secret"))
+            .unwrap_or_else(|| panic!("no warning: {startup:?}"));
+        assert!(warning.contains("WARN"), "{warning}");
+        assert!(warning.contains("--dev-issuer"), "{warning}");
+        assert!(!warning.contains(&SECRET[..8]), "{warning}");
+    }
+}
+
+/// What the binary logs with `--dev-issuer` and `env`, up to the URL to
+/// open (the last line of its start-up); then it is stopped.
+#[cfg(feature = "dev")]
+fn startup_lines(env: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = Command::new(BINARY)
+        .arg("--dev-issuer")
+        .env_remove("HOOK_SECRET")
+        .env_remove("HOOK_ISSUER")
+        .env_remove("HOOK_URL")
+        .env_remove("HOOK_TENANTS")
+        .env_remove("HOOK_REDIS_URL")
+        .env("HOOK_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut startup = Vec::new();
+    while !startup.iter().any(|line: &String| line.contains("open ")) {
+        match lines.next() {
+            Some(line) => startup.push(line.unwrap()),
+            None => break,
+        }
+    }
+    child.kill().unwrap();
+    let output = child.wait_with_output().unwrap();
+    startup.push(String::from_utf8_lossy(&output.stderr).into_owned());
+    startup
+}
+
 /// Built without the `dev` feature, the binary has no `--dev-issuer`.
 #[cfg(not(feature = "dev"))]
 #[test]

@@ -70,6 +70,10 @@
 //!   store round trips, recorded through the `metrics` facade; the
 //!   application installs the exporter. Every metric is listed in the
 //!   `metrics` module.
+//! - `config`: `config::HookSettings` and `InteractionHookLayer::from_env`,
+//!   the settings every deployment has (`HOOK_SECRET`, `HOOK_ISSUER`,
+//!   `HOOK_URL`, or a tenants file, `HOOK_TENANTS`) read and checked, with
+//!   errors that name the setting and never show a secret.
 
 #![cfg_attr(
     all(feature = "seal", feature = "attempts", feature = "test-util"),
@@ -131,6 +135,11 @@ mod service;
 
 // The layer, where a hook is configured: the crate's front door.
 mod layer;
+
+// Settings read from the environment or a file, into a layer (feature
+// `config`).
+#[cfg(feature = "config")]
+pub mod config;
 
 // Test support: MockIssuer (feature test-util), the unit tests' fixtures.
 #[cfg(test)]

@@ -88,7 +88,7 @@ impl TestServer {
     /// The path of a journey step, e.g. `step("/terms")`, wherever the
     /// journey is mounted.
     pub fn step(&self, step: &str) -> String {
-        let base = self.config.hook_url.path().trim_end_matches('/');
+        let base = self.config.hook_path().trim_end_matches('/');
         match (base, step) {
             ("", "") => "/".to_owned(),
             _ => format!("{base}{step}"),
@@ -105,7 +105,7 @@ impl TestServer {
         let secret = hook_layer::HookSecret::from_bytes(SECRET).expect("test secret");
         MockIssuer::new(secret)
             .tenant(self.base.clone())
-            .hook_url(self.config.audience.clone())
+            .hook_url(self.config.tenant().hook_url.clone())
             .redirect_url(self.url(example_server::CALLBACK_PATH))
     }
 

@@ -147,7 +147,7 @@ async fn the_whole_journey_returns_the_collected_claims() {
 #[tokio::test]
 async fn a_hook_url_without_a_path_runs_the_journey_at_the_root() {
     let server = TestServer::start_at("", true).await;
-    assert_eq!(server.config.hook_url.path(), "/");
+    assert_eq!(server.config.hook_path(), "/");
     let mut journey = Journey::start(&server).await;
     assert!(journey.page.contains("Hello, Ada"));
     assert!(

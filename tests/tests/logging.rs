@@ -232,7 +232,7 @@ async fn without_dev_mode_the_code_is_neither_shown_nor_logged() {
     // The code, as only the server can read it: from the sealed progress.
     let layer = InteractionHookLayer::new(HookSecret::from_bytes(hook_tests::SECRET).unwrap())
         .issuer(server.base.clone())
-        .audience(server.config.audience.clone());
+        .audience(server.config.tenant().hook_url.clone());
     let uri = format!("/interaction?session_token={token}")
         .parse()
         .unwrap();

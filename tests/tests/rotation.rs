@@ -2,8 +2,8 @@
 //! that began under the previous secret completes under it, a third
 //! secret is refused, and tenants cannot be confused with each other.
 
-use example_server::tenants::TenantConfig;
 use hook_layer::HookSecret;
+use hook_layer::config::TenantSettings;
 use hook_layer::testing::{MockIssuer, Outcome};
 use hook_tests::{SECRET, TestServer, client};
 use reqwest::StatusCode;
@@ -55,7 +55,7 @@ async fn a_journey_begun_before_a_rotation_completes_after_it() {
         let base = server.issuer();
         MockIssuer::new(secret(key))
             .tenant(base.tenant_url())
-            .hook_url(server.config.audience.clone())
+            .hook_url(server.config.tenant().hook_url.clone())
             .redirect_url(server.url(example_server::CALLBACK_PATH))
     };
 
@@ -90,8 +90,8 @@ async fn a_journey_begun_before_a_rotation_completes_after_it() {
 #[tokio::test]
 async fn several_tenants_are_told_apart() {
     let server = TestServer::start_configured("/interaction", true, |config| {
-        let first = config.tenants[0].clone();
-        let b = TenantConfig {
+        let first = config.settings.tenants()[0].clone();
+        let b = TenantSettings {
             name: Some("b".into()),
             issuer: TENANT_B.into(),
             hook_url: HOOK_B.into(),
@@ -119,15 +119,15 @@ async fn several_tenants_are_told_apart() {
     let a_secret_b_issuer = tenant_b(SECRET, HOOK_B).session().token();
     let b_secret_a_issuer = MockIssuer::new(secret(SECRET_B))
         .tenant(server.issuer().tenant_url())
-        .hook_url(server.config.audience.clone())
+        .hook_url(server.config.tenant().hook_url.clone())
         .session()
         .token();
-    let b_for_a_hook = tenant_b(SECRET_B, &server.config.audience)
+    let b_for_a_hook = tenant_b(SECRET_B, &server.config.tenant().hook_url)
         .session()
         .token();
     let unknown = MockIssuer::new(secret(SECRET))
         .tenant("https://c.vii.au01.mattr.global")
-        .hook_url(server.config.audience.clone())
+        .hook_url(server.config.tenant().hook_url.clone())
         .session()
         .token();
     for (what, token, code) in [
