@@ -173,6 +173,7 @@ pub use tenant::{Tenant, TenantError};
         feature = "seal",
         feature = "attempts",
         feature = "test-util",
+        feature = "config",
         any(feature = "rust-crypto", feature = "aws-lc-rs")
     ),
     doc = include_str!("../README.md")
