@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use http::header::{CACHE_CONTROL, LOCATION, REFERRER_POLICY};
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION, REFERRER_POLICY};
 use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
@@ -281,6 +281,53 @@ impl HookRedirect {
             Err(_) => *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR,
         }
         response
+    }
+}
+
+impl HookRedirect {
+    /// The redirect as JSON, for a native app that opens the URL itself:
+    /// `200 OK` with `{"redirectUrl": "<url>"}`, `Content-Type:
+    /// application/json`, `Cache-Control: no-store` and `Referrer-Policy:
+    /// no-referrer`. (axum: return `redirect.json()`.)
+    pub fn json(self) -> JsonRedirect {
+        JsonRedirect(self)
+    }
+}
+
+/// A [`HookRedirect`] answered as JSON rather than as a `303`: made by
+/// [`HookRedirect::json`]. `Debug` shows neither URL nor token.
+#[derive(Debug, Clone)]
+pub struct JsonRedirect(HookRedirect);
+
+impl JsonRedirect {
+    /// The redirect inside.
+    pub fn redirect(&self) -> &HookRedirect {
+        &self.0
+    }
+
+    /// `200 OK` with `{"redirectUrl": "<url>"}`, for any body type that can
+    /// be made from a `String`.
+    pub fn into_http<B: From<String>>(self) -> Response<B> {
+        let body = serde_json::json!({ "redirectUrl": self.0.url }).to_string();
+        let mut response = Response::new(B::from(body));
+        let headers = response.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        headers.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+        response
+    }
+}
+
+impl<B: From<String>> From<JsonRedirect> for Response<B> {
+    fn from(redirect: JsonRedirect) -> Self {
+        redirect.into_http()
+    }
+}
+
+#[cfg(feature = "axum")]
+impl axum_core::response::IntoResponse for JsonRedirect {
+    fn into_response(self) -> axum_core::response::Response {
+        self.into_http()
     }
 }
 

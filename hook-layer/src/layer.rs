@@ -18,6 +18,7 @@ use crate::secret::HookSecret;
 use crate::service::InteractionHook;
 use crate::session::{ClaimsMap, HookSession};
 use crate::tenant::{Tenant, TenantError, Tenants};
+use crate::token_source::TokenSource;
 
 /// Verifies the MATTR VII session token on every request and hands the
 /// handler a typed [`HookSession`].
@@ -250,6 +251,25 @@ impl<C, R> InteractionHookLayer<C, R> {
         self.with(|policy| policy.param = name)
     }
 
+    /// Where the token is read from: the query parameter (the default, as
+    /// MATTR VII redirects the browser), an `Authorization: Bearer` header
+    /// (a native app's calls to its backend), or either. With a source that
+    /// reads the header, a request carrying different tokens in the two
+    /// places is refused, and refusals carry an RFC 6750
+    /// `WWW-Authenticate: Bearer` challenge.
+    ///
+    /// ```
+    /// use hook_layer::{HookSecret, InteractionHookLayer, TokenSource};
+    ///
+    /// let secret = HookSecret::from_bytes(&[7; 32])?;
+    /// // The JSON API a native app calls, token in `Authorization: Bearer`.
+    /// let api = InteractionHookLayer::new(secret).token_source(TokenSource::Bearer);
+    /// # Ok::<(), hook_layer::SecretError>(())
+    /// ```
+    pub fn token_source(self, source: TokenSource) -> Self {
+        self.with(|policy| policy.source = source)
+    }
+
     /// Allows `redirectUrl` to point at `origin`'s origin (scheme, host and
     /// port; any path). Call once per origin. Once any origin is allowed,
     /// all others are refused; by default any https origin is accepted.
@@ -331,6 +351,15 @@ where
     /// use outside a tower stack.
     pub fn verify(&self, uri: &http::Uri) -> Result<HookSession<C>, Rejection> {
         self.policy.verify_uri(uri)
+    }
+
+    /// Verifies the token of `request` from the configured
+    /// [`token_source`](Self::token_source), exactly as the service does.
+    pub fn verify_request<B>(
+        &self,
+        request: &http::Request<B>,
+    ) -> Result<HookSession<C>, Rejection> {
+        self.policy.verify_request(request.uri(), request.headers())
     }
 
     /// Verifies a bare token (no query-string handling), e.g. one received

@@ -93,6 +93,7 @@ mod base64url;
 mod clock;
 mod members;
 mod query;
+mod token_source;
 mod url_memo;
 mod url_spelling;
 
@@ -148,19 +149,20 @@ mod fixtures;
 pub mod testing;
 
 pub use clock::{Clock, SystemClock};
-pub use completion::{Completion, CompletionError, Failure, HookRedirect};
+pub use completion::{Completion, CompletionError, Failure, HookRedirect, JsonRedirect};
 #[cfg(feature = "axum")]
 pub use extract::MissingSession;
 pub use future::ResponseFuture;
 pub use layer::InteractionHookLayer;
 pub use policy::SESSION_TOKEN_PARAM;
-pub use rejection::{DefaultOnRejection, OnRejection, Rejection};
+pub use rejection::{DefaultOnRejection, JsonOnRejection, OnRejection, Rejection};
 #[cfg(feature = "seal")]
 pub use seal::{MAX_SEALED_LEN, OpenError, SealError};
 pub use secret::{HookSecret, MIN_SECRET_LEN, SecretError};
 pub use service::InteractionHook;
 pub use session::{ClaimsMap, HookSession};
 pub use tenant::{Tenant, TenantError};
+pub use token_source::TokenSource;
 
 /// The crate README's code blocks, compiled and run as doctests. They use
 /// the journey toolkit, the axum extractor and `MockIssuer`, and verify

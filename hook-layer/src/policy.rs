@@ -11,6 +11,7 @@ use url::Origin;
 use crate::clock::{Clock, SystemClock, unix_seconds};
 use crate::metrics::LayerMetrics;
 use crate::tenant::Tenants;
+use crate::token_source::TokenSource;
 
 /// The name of the query parameter that carries the token, both ways.
 pub const SESSION_TOKEN_PARAM: &str = "session_token";
@@ -37,6 +38,7 @@ pub(crate) struct Policy {
     pub(crate) max_age: u64,
     pub(crate) max_token_len: usize,
     pub(crate) param: Cow<'static, str>,
+    pub(crate) source: TokenSource,
     pub(crate) redirect_origins: Vec<Origin>,
     pub(crate) allow_loopback: bool,
     pub(crate) allow_no_lifetime: bool,
@@ -55,6 +57,7 @@ impl Policy {
             max_age: DEFAULT_MAX_AGE,
             max_token_len: DEFAULT_MAX_TOKEN_LEN,
             param: Cow::Borrowed(SESSION_TOKEN_PARAM),
+            source: TokenSource::Query,
             redirect_origins: Vec::new(),
             allow_loopback: false,
             allow_no_lifetime: false,
@@ -89,6 +92,7 @@ impl fmt::Debug for Policy {
             .field("max_age", &self.max_age)
             .field("max_token_len", &self.max_token_len)
             .field("param", &self.param)
+            .field("source", &self.source)
             .field("redirect_origins", &self.redirect_origins)
             .field("allow_loopback", &self.allow_loopback)
             .field("allow_no_lifetime", &self.allow_no_lifetime)

@@ -18,7 +18,7 @@ use http::{HeaderValue, Response, StatusCode};
 /// | code | status |
 /// |---|---|
 /// | `missing_token` | 401 |
-/// | `duplicate_token`, `bad_encoding`, `token_too_long` | 400 |
+/// | `duplicate_token`, `conflicting_tokens`, `bad_encoding`, `token_too_long` | 400 |
 /// | `malformed_token`, `critical_header`, `wrong_algorithm`, `bad_signature` | 401 |
 /// | `expired`, `not_yet_valid`, `no_lifetime` | 401 |
 /// | `wrong_issuer`, `wrong_audience`, `missing_claim`, `invalid_claim` | 401 |
@@ -29,8 +29,13 @@ use http::{HeaderValue, Response, StatusCode};
 pub enum Rejection {
     /// The request has no session token parameter, or it is empty.
     MissingToken,
-    /// The session token parameter appears more than once.
+    /// The session token parameter, or the `Authorization` header, appears
+    /// more than once.
     DuplicateToken,
+    /// The request carries one token in the query and another in its
+    /// `Authorization: Bearer` header (with a
+    /// [`TokenSource`](crate::TokenSource) that reads the header).
+    ConflictingTokens,
     /// The parameter has bad percent-encoding or does not decode to UTF-8.
     BadEncoding,
     /// The parameter is longer than the configured maximum (checked before
@@ -83,9 +88,10 @@ impl Rejection {
     /// The HTTP status of the default response.
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::DuplicateToken | Self::BadEncoding | Self::TokenTooLong { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::DuplicateToken
+            | Self::ConflictingTokens
+            | Self::BadEncoding
+            | Self::TokenTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::ClaimsMismatch | Self::CryptoFailure => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNAUTHORIZED,
         }
@@ -96,6 +102,7 @@ impl Rejection {
         match self {
             Self::MissingToken => "missing_token",
             Self::DuplicateToken => "duplicate_token",
+            Self::ConflictingTokens => "conflicting_tokens",
             Self::BadEncoding => "bad_encoding",
             Self::TokenTooLong { .. } => "token_too_long",
             Self::MalformedToken(_) => "malformed_token",
@@ -153,6 +160,10 @@ impl fmt::Display for Rejection {
             Self::DuplicateToken => {
                 f.write_str("the session token parameter appears more than once")
             }
+            Self::ConflictingTokens => f.write_str(
+                "the request carries different session tokens in its query and its \
+                 Authorization header",
+            ),
             Self::BadEncoding => {
                 f.write_str("the session token parameter is not valid percent-encoded UTF-8")
             }
@@ -236,6 +247,41 @@ where
     }
 }
 
+/// An [`OnRejection`] for JSON APIs, such as the backend of a native app:
+/// [`Rejection::to_response`] with `Content-Type: application/json` and the
+/// body `{"error": "<code>", "message": "<message>"}`, where `error` is the
+/// stable [`code`](Rejection::code) and `message` the `Display` text. Like
+/// every refusal, it never holds the token or a claim value.
+///
+/// ```
+/// use hook_layer::{HookSecret, InteractionHookLayer, JsonOnRejection, TokenSource};
+///
+/// let secret = HookSecret::from_bytes(&[7; 32])?;
+/// let api = InteractionHookLayer::new(secret)
+///     .token_source(TokenSource::Bearer)
+///     .on_rejection(JsonOnRejection);
+/// # Ok::<(), hook_layer::SecretError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct JsonOnRejection;
+
+impl<B> OnRejection<B> for JsonOnRejection
+where
+    B: From<String>,
+{
+    fn on_rejection(&self, rejection: &Rejection) -> Response<B> {
+        let body = serde_json::json!({
+            "error": rejection.code(),
+            "message": rejection.to_string(),
+        });
+        let mut response = rejection.to_response(B::from(body.to_string()));
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        response
+    }
+}
+
 #[cfg(feature = "axum")]
 impl axum_core::response::IntoResponse for Rejection {
     fn into_response(self) -> axum_core::response::Response {
@@ -274,6 +320,29 @@ mod tests {
         );
         let bad: Response<String> = DefaultOnRejection.on_rejection(&Rejection::BadEncoding);
         assert!(bad.headers().get(WWW_AUTHENTICATE).is_none());
+    }
+
+    #[test]
+    fn json_refusals_carry_code_and_message() {
+        let response: Response<String> = JsonOnRejection.on_rejection(&Rejection::BadSignature);
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(
+            response.headers()[WWW_AUTHENTICATE],
+            "Bearer error=\"invalid_token\""
+        );
+        let body: serde_json::Value = serde_json::from_str(response.body()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "error": "bad_signature",
+                "message": "the session token signature is not valid",
+            })
+        );
+        let conflict: Response<String> =
+            JsonOnRejection.on_rejection(&Rejection::ConflictingTokens);
+        assert_eq!(conflict.status(), StatusCode::BAD_REQUEST);
+        assert!(conflict.body().contains("\"error\":\"conflicting_tokens\""));
     }
 
     #[test]

@@ -12,6 +12,7 @@ use tower_service::Service;
 use crate::future::ResponseFuture;
 use crate::policy::Policy;
 use crate::rejection::OnRejection;
+use crate::token_source::{Bearer, TokenSource, bearer};
 
 /// The middleware made by [`InteractionHookLayer`](crate::InteractionHookLayer).
 ///
@@ -66,7 +67,10 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        match self.policy.verify_uri::<C>(request.uri()) {
+        match self
+            .policy
+            .verify_request::<C>(request.uri(), request.headers())
+        {
             Ok(session) => {
                 let extensions = request.extensions_mut();
                 extensions.insert(session);
@@ -78,11 +82,35 @@ where
             }
             Err(rejection) => {
                 let mut response = self.on_rejection.on_rejection(&rejection);
+                if self.policy.source != TokenSource::Query {
+                    challenge_bearer(&mut response, request.headers());
+                }
                 response.extensions_mut().insert(rejection);
                 ResponseFuture::refused(response)
             }
         }
     }
+}
+
+/// RFC 6750 section 3: a refusal of a request that sent a bearer token
+/// says why in `WWW-Authenticate`, whatever the response's own body. The
+/// default response already challenges its 401s; this covers 400s and
+/// responses of an `OnRejection` of the application's.
+fn challenge_bearer<B>(response: &mut Response<B>, request: &http::HeaderMap) {
+    use http::header::WWW_AUTHENTICATE;
+    if matches!(bearer(request), Bearer::Absent)
+        || response.headers().contains_key(WWW_AUTHENTICATE)
+    {
+        return;
+    }
+    let challenge = match response.status() {
+        http::StatusCode::BAD_REQUEST => "Bearer error=\"invalid_request\"",
+        http::StatusCode::UNAUTHORIZED => "Bearer error=\"invalid_token\"",
+        _ => return,
+    };
+    response
+        .headers_mut()
+        .insert(WWW_AUTHENTICATE, http::HeaderValue::from_static(challenge));
 }
 
 impl<S: Clone, C, R: Clone> Clone for InteractionHook<S, C, R> {

@@ -21,6 +21,7 @@ use crate::query;
 use crate::rejection::Rejection;
 use crate::session::{HookSession, SessionCore};
 use crate::tenant::Tenant;
+use crate::token_source::{Bearer, TokenSource, bearer};
 use crate::url_memo;
 use crate::url_spelling::misleading_spelling;
 
@@ -34,8 +35,18 @@ impl Policy {
         self: &Arc<Self>,
         uri: &http::Uri,
     ) -> Result<HookSession<C>, Rejection> {
+        self.verify_request(uri, &http::HeaderMap::new())
+    }
+
+    /// Reads the token from where the layer is configured to (the query,
+    /// the `Authorization` header, or either) and verifies it.
+    pub(crate) fn verify_request<C: DeserializeOwned>(
+        self: &Arc<Self>,
+        uri: &http::Uri,
+        headers: &http::HeaderMap,
+    ) -> Result<HookSession<C>, Rejection> {
         let result = self
-            .token_from_query(uri.query().unwrap_or(""))
+            .token_from(uri.query().unwrap_or(""), headers)
             .and_then(|token| self.check_token(&token));
         self.count(&result);
         #[cfg(feature = "tracing")]
@@ -48,6 +59,42 @@ impl Policy {
             );
         }
         result
+    }
+
+    /// The token from the configured source. A request with a token in
+    /// both places must carry the same one in both.
+    fn token_from<'r>(
+        &self,
+        query: &'r str,
+        headers: &'r http::HeaderMap,
+    ) -> Result<Cow<'r, str>, Rejection> {
+        if self.source == TokenSource::Query {
+            return self.token_from_query(query);
+        }
+        let header = match bearer(headers) {
+            Bearer::Absent => None,
+            Bearer::Token(token) => {
+                self.check_length(token)?;
+                Some(token)
+            }
+            Bearer::Duplicate => return Err(Rejection::DuplicateToken),
+            Bearer::Malformed => {
+                return Err(Rejection::MalformedToken(
+                    "the Authorization header is not `Bearer <token>`",
+                ));
+            }
+        };
+        let in_query = match self.token_from_query(query) {
+            Ok(token) => Some(token),
+            Err(Rejection::MissingToken) => None,
+            Err(other) => return Err(other),
+        };
+        match (header, in_query) {
+            (Some(header), Some(query)) if header != query => Err(Rejection::ConflictingTokens),
+            (Some(header), _) => Ok(Cow::Borrowed(header)),
+            (None, Some(query)) if self.source == TokenSource::QueryOrBearer => Ok(query),
+            (None, _) => Err(Rejection::MissingToken),
+        }
     }
 
     fn token_from_query<'q>(&self, query: &'q str) -> Result<Cow<'q, str>, Rejection> {
