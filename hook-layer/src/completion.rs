@@ -8,6 +8,7 @@ use http::{HeaderValue, Response, StatusCode};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::jwt;
 use crate::policy::SESSION_TOKEN_PARAM;
 use crate::query;
 use crate::session::{ClaimsMap, HookSession, SessionCore};
@@ -63,7 +64,7 @@ pub struct Completion<'s> {
     persist: Vec<String>,
 }
 
-impl Completion<'_> {
+impl<'s> Completion<'s> {
     /// Adds (or replaces) one claim.
     pub fn claim(
         mut self,
@@ -107,6 +108,11 @@ impl Completion<'_> {
 
     /// Signs the response token and builds the redirect back to MATTR VII.
     pub fn redirect(self) -> Result<HookRedirect, CompletionError> {
+        self.prepare()?.sign()
+    }
+
+    /// Everything [`redirect`](Self::redirect) does but the signature.
+    pub(crate) fn prepare(self) -> Result<Prepared<'s>, CompletionError> {
         if let Some(unknown) = self
             .persist
             .iter()
@@ -117,7 +123,7 @@ impl Completion<'_> {
             )));
         }
         let persist = (!self.persist.is_empty()).then_some(self.persist.as_slice());
-        sign_and_redirect(
+        Prepared::new(
             self.session,
             Outcome::Completed {
                 claims: &self.claims,
@@ -134,11 +140,16 @@ pub struct Failure<'s> {
     message: String,
 }
 
-impl Failure<'_> {
+impl<'s> Failure<'s> {
     /// Signs the error response token and builds the redirect back to
     /// MATTR VII.
     pub fn redirect(self) -> Result<HookRedirect, CompletionError> {
-        sign_and_redirect(
+        self.prepare()?.sign()
+    }
+
+    /// Everything [`redirect`](Self::redirect) does but the signature.
+    pub(crate) fn prepare(self) -> Result<Prepared<'s>, CompletionError> {
+        Prepared::new(
             self.session,
             Outcome::Failed {
                 message: &self.message,
@@ -186,58 +197,95 @@ fn counted(error: CompletionError) -> CompletionError {
     error
 }
 
-/// Signs the response, and counts it: by tenant and outcome when signed,
-/// by kind when not.
-fn sign_and_redirect(
-    session: &SessionCore,
-    outcome: Outcome<'_>,
-) -> Result<HookRedirect, CompletionError> {
-    let failed = matches!(outcome, Outcome::Failed { .. });
-    let signed = sign(session, outcome).map_err(counted)?;
-    let policy = &session.policy;
-    policy
-        .metrics
-        .completed(session.tenant, failed, || policy.tenant_labels());
-    Ok(signed)
+/// A response ready to sign: its payload serialized under the HS256 header,
+/// everything but the signature. Splitting the two lets a caller commit to
+/// answering (an "answered" mark) only once nothing but the HMAC is left.
+pub(crate) struct Prepared<'s> {
+    session: &'s SessionCore,
+    /// `header.payload`, base64url.
+    signing_input: String,
+    failed: bool,
 }
 
-fn sign(session: &SessionCore, outcome: Outcome<'_>) -> Result<HookRedirect, CompletionError> {
-    let policy = &session.policy;
-    let issued_at = policy.now();
-    let (claims, claims_to_persist, error) = match outcome {
-        Outcome::Completed { claims, persist } => (Some(claims), persist, None),
-        Outcome::Failed { message } => (None, None, Some(ErrorClaim { message })),
-    };
-    // The response goes the other way: from the hook (the incoming
-    // audience) to the tenant (the incoming issuer).
-    let payload = ResponseClaims {
-        iss: &session.audience,
-        aud: &session.issuer,
-        iat: issued_at,
-        exp: issued_at.saturating_add(policy.response_lifetime),
-        state: &session.state,
-        claims,
-        claims_to_persist,
-        error,
-    };
-    let json = serde_json::to_vec(&payload).map_err(CompletionError::Serialize)?;
-    let token = session
-        .secret()
-        .keys()
-        .sign(&json)
-        .map_err(|_| CompletionError::Signing)?;
+impl<'s> Prepared<'s> {
+    fn new(session: &'s SessionCore, outcome: Outcome<'_>) -> Result<Self, CompletionError> {
+        let policy = &session.policy;
+        let issued_at = policy.now();
+        let failed = matches!(outcome, Outcome::Failed { .. });
+        let (claims, claims_to_persist, error) = match outcome {
+            Outcome::Completed { claims, persist } => (Some(claims), persist, None),
+            Outcome::Failed { message } => (None, None, Some(ErrorClaim { message })),
+        };
+        // The response goes the other way: from the hook (the incoming
+        // audience) to the tenant (the incoming issuer).
+        let payload = ResponseClaims {
+            iss: &session.audience,
+            aud: &session.issuer,
+            iat: issued_at,
+            exp: issued_at.saturating_add(policy.response_lifetime),
+            state: &session.state,
+            claims,
+            claims_to_persist,
+            error,
+        };
+        let json = serde_json::to_vec(&payload)
+            .map_err(|error| counted(CompletionError::Serialize(error)))?;
+        Ok(Self {
+            session,
+            signing_input: jwt::signing_input(&json),
+            failed,
+        })
+    }
 
-    let url = query::with_param(&session.redirect_url, SESSION_TOKEN_PARAM, &token);
+    /// The session being answered.
+    #[cfg(feature = "attempts")]
+    pub(crate) fn session(&self) -> &'s SessionCore {
+        self.session
+    }
+
+    /// Fails as [`sign`](Self::sign) would for the URL's length, without
+    /// signing: a token's length does not depend on its signature's value.
+    #[cfg(feature = "attempts")]
+    pub(crate) fn check_length(&self) -> Result<(), CompletionError> {
+        let mut placeholder = String::with_capacity(self.signing_input.len() + 44);
+        placeholder.push_str(&self.signing_input);
+        placeholder.push('.');
+        placeholder.extend(std::iter::repeat_n('A', jwt::ENCODED_TAG_LEN));
+        url_within_limit(self.session, &placeholder)
+            .map(drop)
+            .map_err(counted)
+    }
+
+    /// Signs, builds the redirect, and counts the completion.
+    pub(crate) fn sign(self) -> Result<HookRedirect, CompletionError> {
+        let session = self.session;
+        let token = session
+            .secret()
+            .keys()
+            .append_signature(self.signing_input)
+            .map_err(|_| counted(CompletionError::Signing))?;
+        let url = url_within_limit(session, &token).map_err(counted)?;
+        let policy = &session.policy;
+        policy
+            .metrics
+            .completed(session.tenant, self.failed, || policy.tenant_labels());
+        Ok(HookRedirect { url, token })
+    }
+}
+
+/// The redirect URL carrying `token`, if within the layer's limit.
+fn url_within_limit(session: &SessionCore, token: &str) -> Result<String, CompletionError> {
+    let url = query::with_param(&session.redirect_url, SESSION_TOKEN_PARAM, token);
     // `Url` serializes to ASCII and the token is ASCII, so bytes are
     // characters here.
-    let len = url.len();
-    if len > policy.max_url_len {
+    let max = session.policy.max_url_len;
+    if url.len() > max {
         return Err(CompletionError::UrlTooLong {
-            len,
-            max: policy.max_url_len,
+            len: url.len(),
+            max,
         });
     }
-    Ok(HookRedirect { url, token })
+    Ok(url)
 }
 
 /// The signed end of an interaction: the response token and the URL that

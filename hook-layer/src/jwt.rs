@@ -37,7 +37,18 @@ pub(crate) const HS256_HEADER: &str = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9";
 /// The length of an HMAC-SHA256 tag.
 pub(crate) const TAG_LEN: usize = 32;
 /// The length of a tag in base64url without padding.
-const ENCODED_TAG_LEN: usize = 43;
+pub(crate) const ENCODED_TAG_LEN: usize = 43;
+
+/// `header.payload` for `payload` (JSON bytes) under the standard HS256
+/// header: what the signature covers.
+pub(crate) fn signing_input(payload: &[u8]) -> String {
+    let payload_len = base64::encoded_len(payload.len(), false).unwrap_or(0);
+    let mut token = String::with_capacity(HS256_HEADER.len() + payload_len + 45);
+    token.push_str(HS256_HEADER);
+    token.push('.');
+    BASE64URL.encode_string(payload, &mut token);
+    token
+}
 
 /// One HMAC key, ready to sign and verify.
 #[derive(Clone)]
@@ -90,13 +101,9 @@ impl Keys {
 
     /// Signs `payload` (JSON bytes) under the standard HS256 header and
     /// returns the compact token.
+    #[cfg(test)]
     pub(crate) fn sign(&self, payload: &[u8]) -> Result<String, CryptoError> {
-        let payload_len = base64::encoded_len(payload.len(), false).unwrap_or(0);
-        let mut token = String::with_capacity(HS256_HEADER.len() + payload_len + 45);
-        token.push_str(HS256_HEADER);
-        token.push('.');
-        BASE64URL.encode_string(payload, &mut token);
-        self.append_signature(token)
+        self.append_signature(signing_input(payload))
     }
 
     /// Signs arbitrary header and payload bytes: for tests and fuzzing,
@@ -109,7 +116,11 @@ impl Keys {
         self.append_signature(token)
     }
 
-    fn append_signature(&self, mut signing_input: String) -> Result<String, CryptoError> {
+    /// Appends `.` and the signature to `header.payload`: the whole token.
+    pub(crate) fn append_signature(
+        &self,
+        mut signing_input: String,
+    ) -> Result<String, CryptoError> {
         let tag = self.tag(signing_input.as_bytes())?;
         signing_input.push('.');
         BASE64URL.encode_string(tag, &mut signing_input);

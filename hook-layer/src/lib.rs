@@ -121,10 +121,12 @@ mod session;
 mod rejection;
 mod verify;
 
-// Signing back, and the journey toolkit.
+// Signing back.
+mod completion;
+
+// The journey toolkit: sealed state, attempt limits, one answer a session.
 #[cfg(feature = "attempts")]
 pub mod attempts;
-mod completion;
 #[cfg(feature = "seal")]
 mod seal;
 

@@ -8,7 +8,9 @@ use std::net::{Ipv4Addr, TcpListener};
 use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
-use hook_layer::attempts::{AttemptError, AttemptLimiter, AttemptStore, RedisStore, StoreError};
+use hook_layer::attempts::{
+    AnswerError, Answers, AttemptError, AttemptLimiter, AttemptStore, RedisStore, StoreError,
+};
 use hook_layer::testing::{MockIssuer, RedisServer};
 use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
 
@@ -179,6 +181,60 @@ async fn replicas_with_clocks_apart_share_a_count_to_the_end() {
     assert!(
         matches!(result, Err(AttemptError::Exhausted { limit: 3 })),
         "the count started again on the replica behind: {result:?}"
+    );
+}
+
+/// 32 concurrent last steps of one session across four replicas: exactly
+/// one response is signed, and every replica then sees the session
+/// answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_session_is_answered_once_across_replicas() {
+    let Some(server) = RedisServer::start_or_skip("redis_store::answered_once") else {
+        return;
+    };
+    let mut replicas = Vec::new();
+    for _ in 0..4 {
+        let store = RedisStore::connect(&server.url()).await.unwrap();
+        replicas.push(Answers::new(Arc::new(store)));
+    }
+    let session = session();
+    assert!(!replicas[0].is_answered(&session).await.unwrap());
+    let barrier = Arc::new(tokio::sync::Barrier::new(32));
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let answers = replicas[i % replicas.len()].clone();
+            let (session, barrier) = (session.clone(), Arc::clone(&barrier));
+            tokio::spawn(async move {
+                barrier.wait().await;
+                session
+                    .complete()
+                    .claim("n", i)
+                    .unwrap()
+                    .redirect_once(&answers)
+                    .await
+            })
+        })
+        .collect();
+    let mut signed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(redirect) => {
+                issuer().read_redirect(redirect.url()).unwrap();
+                signed += 1;
+            }
+            Err(AnswerError::AlreadyAnswered) => {}
+            Err(other) => panic!("{other}"),
+        }
+    }
+    assert_eq!(signed, 1);
+    for answers in &replicas {
+        assert!(answers.is_answered(&session).await.unwrap());
+    }
+    let keys = keys(&server).await;
+    assert!(
+        keys.iter()
+            .any(|key| key.starts_with(&format!("{}answered:", RedisStore::DEFAULT_PREFIX))),
+        "{keys:?}"
     );
 }
 

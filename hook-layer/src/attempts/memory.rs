@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::{AttemptStore, ReserveFuture, StoreError};
+use super::{AttemptStore, CountFuture, ReserveFuture, StoreError};
 
 /// Attempt counts in this process's memory: the embedded default, for a
 /// hook that runs as one process.
@@ -135,6 +135,16 @@ impl AttemptStore for MemoryStore {
         // The work is done here, under the lock, before the future exists:
         // the lock is never held across an await.
         Box::pin(std::future::ready(self.reserve_now(key, now, expires_at)))
+    }
+
+    fn count<'a>(&'a self, key: &'a str, now: u64) -> CountFuture<'a> {
+        let entries = self.lock();
+        let count = entries
+            .counts
+            .get(key)
+            .filter(|entry| entry.expires_at > now)
+            .map_or(0, |entry| entry.count);
+        Box::pin(std::future::ready(Ok(count)))
     }
 }
 

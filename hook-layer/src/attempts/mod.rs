@@ -47,11 +47,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::metrics::{AttemptOutcome, LimiterMetrics};
-use crate::session::HookSession;
+use crate::session::{HookSession, SessionCore};
 
+mod answers;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+
+pub use answers::{AnswerError, Answers};
 
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
@@ -65,6 +68,9 @@ pub use memory::MemoryStore;
 /// attempt is noise next to a Redis round trip and small next to the memory
 /// store's lock.
 pub type ReserveFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
+
+/// The future of [`AttemptStore::count`]: the count now, 0 for none.
+pub type CountFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
 
 /// The future of [`AttemptStore::ready`]: `Ok` when the store can count.
 pub type ReadyFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
@@ -83,6 +89,18 @@ pub trait AttemptStore: Send + Sync + 'static {
     /// entry must never expire earlier than it would have. Any failure must
     /// be an error: a store that cannot count must not report a low count.
     fn reserve<'a>(&'a self, key: &'a str, now: u64, expires_at: u64) -> ReserveFuture<'a>;
+
+    /// The count under `key` now (`now` as in [`reserve`](Self::reserve)),
+    /// without adding to it: 0 when there is none or it expired. Used to
+    /// ask whether a session was answered ([`Answers::is_answered`]). The
+    /// default fails: a store of the application's that does not read
+    /// counts cannot answer that question, and says so.
+    fn count<'a>(&'a self, key: &'a str, now: u64) -> CountFuture<'a> {
+        let _ = (key, now);
+        Box::pin(std::future::ready(Err(StoreError::unavailable(
+            "this attempt store cannot read a count",
+        ))))
+    }
 
     /// Whether the store can count now, for a readiness check: a shared
     /// store answers within its timeout, or fails. The default, for a
@@ -127,6 +145,9 @@ pub struct AttemptLimiter {
     limit: u64,
     max_count_lifetime: u64,
     metrics: Arc<LimiterMetrics>,
+    /// Before every key: empty for a limiter (whose keys start with a
+    /// digit), `answered:` for [`Answers`], so the two never share a key.
+    key_prefix: &'static str,
 }
 
 impl AttemptLimiter {
@@ -140,6 +161,7 @@ impl AttemptLimiter {
             limit,
             max_count_lifetime: Self::DEFAULT_MAX_COUNT_LIFETIME.as_secs(),
             metrics: Arc::default(),
+            key_prefix: "",
         }
     }
 
@@ -179,15 +201,13 @@ impl AttemptLimiter {
         // Everything the future needs is taken here, so that it holds
         // neither the session nor its claims across the await.
         let core = session.core();
-        let now = core.policy.now();
-        let accepted_until = core.accepted_until();
-        // One more leeway past the token's end: another replica whose clock
-        // is up to the leeway behind this one's still accepts the token
-        // then, and must still find its count.
-        let expires_at = accepted_until.map(|end| end.saturating_add(core.leeway()));
-        let key = key(&self.name, &core.issuer, &core.state);
+        let expiry = self.count_expiry(core);
+        let key = self.key(core);
         async move {
-            let result = self.reserve(&key, now, accepted_until, expires_at).await;
+            let result = match expiry {
+                Ok((now, expires_at)) => self.reserve(&key, now, expires_at).await,
+                Err(error) => Err(error),
+            };
             let outcome = match &result {
                 Ok(_) => AttemptOutcome::Granted,
                 Err(AttemptError::Exhausted { .. }) => AttemptOutcome::Exhausted,
@@ -200,27 +220,40 @@ impl AttemptLimiter {
         }
     }
 
-    async fn reserve(
-        &self,
-        key: &str,
-        now: u64,
-        accepted_until: Option<u64>,
-        expires_at: Option<u64>,
-    ) -> Result<Attempt, AttemptError> {
+    /// The store key of `session`'s count.
+    fn key(&self, session: &SessionCore) -> String {
+        let key = key(&self.name, &session.issuer, &session.state);
+        if self.key_prefix.is_empty() {
+            key
+        } else {
+            format!("{}{key}", self.key_prefix)
+        }
+    }
+
+    /// The current Unix second and when a count made now must expire, or
+    /// why no count may be made.
+    fn count_expiry(&self, session: &SessionCore) -> Result<(u64, u64), AttemptError> {
+        let now = session.policy.now();
+        let accepted_until = session.accepted_until();
         if accepted_until.is_some_and(|end| now >= end) {
             return Err(AttemptError::SessionOver);
         }
-        let expires_at = match expires_at {
-            Some(at) if at - now <= self.max_count_lifetime => at,
-            // A count that expired while its token is still accepted
-            // would start again: refuse rather than count for less than
-            // the session's life.
-            _ => {
-                return Err(AttemptError::SessionTooLong {
-                    max: Duration::from_secs(self.max_count_lifetime),
-                });
-            }
-        };
+        // One more leeway past the token's end: another replica whose clock
+        // is up to the leeway behind this one's still accepts the token
+        // then, and must still find the count.
+        match accepted_until.map(|end| end.saturating_add(session.leeway())) {
+            Some(at) if at - now <= self.max_count_lifetime => Ok((now, at)),
+            // A count that expired while its token is still accepted would
+            // start again: refuse rather than count for less than the
+            // session's life.
+            _ => Err(AttemptError::SessionTooLong {
+                max: Duration::from_secs(self.max_count_lifetime),
+            }),
+        }
+    }
+
+    /// Adds one to the count in the store and judges the result.
+    async fn reserve(&self, key: &str, now: u64, expires_at: u64) -> Result<Attempt, AttemptError> {
         #[cfg(feature = "metrics")]
         let started = std::time::Instant::now();
         let reserved = self.store.reserve(key, now, expires_at).await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{RedisError, RedisResult, Script, ScriptInvocation};
 
-use super::{AttemptStore, ReadyFuture, ReserveFuture, StoreError};
+use super::{AttemptStore, CountFuture, ReadyFuture, ReserveFuture, StoreError};
 
 /// One round trip per attempt: add one, make sure the key lives at least
 /// `ARGV[1]` more milliseconds (never shortening it), return the count. A
@@ -268,6 +268,20 @@ impl AttemptStore for RedisStore {
         })
     }
 
+    /// `GET`, within the store's timeout (Redis expires keys itself).
+    fn count<'a>(&'a self, key: &'a str, _now: u64) -> CountFuture<'a> {
+        let connection = self.connection.clone();
+        let key = format!("{}{key}", self.prefix);
+        Box::pin(async move {
+            match tokio::time::timeout(self.timeout, connection.get(key)).await {
+                Ok(result) => result.map_err(StoreError::unavailable),
+                Err(_) => Err(StoreError::Timeout {
+                    after: self.timeout,
+                }),
+            }
+        })
+    }
+
     /// `PING`, within the store's timeout.
     fn ready(&self) -> ReadyFuture<'_> {
         let connection = self.connection.clone();
@@ -309,6 +323,18 @@ impl Connection {
             #[cfg(feature = "redis-cluster")]
             cluster @ Self::Cluster(_) => cluster.ping().await,
         }
+    }
+
+    /// The count under `key`, 0 when there is none.
+    async fn get(mut self, key: String) -> RedisResult<u64> {
+        let mut get = ::redis::cmd("GET");
+        get.arg(key);
+        let count: Option<u64> = match &mut self {
+            Self::Single(connection) => get.query_async(connection).await?,
+            #[cfg(feature = "redis-cluster")]
+            Self::Cluster(connection) => get.query_async(connection).await?,
+        };
+        Ok(count.unwrap_or(0))
     }
 
     async fn ping(mut self) -> RedisResult<()> {
