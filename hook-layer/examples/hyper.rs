@@ -16,6 +16,7 @@
 
 use std::convert::Infallible;
 use std::error::Error;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use hook_layer::testing::{MockIssuer, Outcome};
@@ -97,7 +98,17 @@ fn welcome(session: &HookSession) -> Response<Body> {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
     let base = format!("http://{}", listener.local_addr()?);
     let settings = settings(&base)?;
@@ -161,7 +172,10 @@ fn settings(base: &str) -> Result<Settings, Box<dyn Error>> {
     match names.map(|name| std::env::var(name).ok()) {
         [Some(secret), Some(issuer), Some(hook_url)] => Ok(Settings {
             // Parsing the base64 secret never echoes it in an error.
-            secret: secret.trim().parse()?,
+            secret: secret
+                .trim()
+                .parse()
+                .map_err(|error| format!("HOOK_SECRET: {error}"))?,
             issuer,
             hook_url,
             demo: None,
@@ -184,7 +198,7 @@ fn settings(base: &str) -> Result<Settings, Box<dyn Error>> {
                 }),
             })
         }
-        _ => Err(format!("set all of {names:?}, or none of them for the demo").into()),
+        _ => Err("set all of HOOK_SECRET, HOOK_ISSUER and HOOK_URL, or none for the demo".into()),
     }
 }
 

@@ -19,6 +19,7 @@
 //! There is no mail here: the code page shows the code it would have sent.
 
 use std::error::Error;
+use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::Router;
@@ -28,7 +29,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use hook_layer::attempts::{AttemptError, AttemptLimiter, MemoryStore};
 use hook_layer::testing::{MockIssuer, Outcome};
-use hook_layer::{HookSecret, HookSession, InteractionHookLayer, OpenError};
+use hook_layer::{
+    CompletionError, HookRedirect, HookSecret, HookSession, InteractionHookLayer, OpenError,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -215,14 +218,7 @@ async fn check_code(
         Err(error) => return try_again_later(&error),
     };
     if form.code.trim() == sent.code {
-        let redirect = session
-            .complete()
-            .claim("email", &sent.email)
-            .and_then(|completion| completion.claim("emailVerified", true))
-            .and_then(|completion| completion.claim("termsAccepted", true))
-            .map(|completion| completion.persist(["email"]))
-            .and_then(|completion| completion.redirect());
-        return redirect.into_response();
+        return verified(&session, &sent).into_response();
     }
     if attempt.remaining == 0 {
         // That was the last one: fail the issuance now rather than show a
@@ -238,6 +234,18 @@ async fn check_code(
         StatusCode::UNPROCESSABLE_ENTITY,
         Some(&error),
     )
+}
+
+/// The right code: the issuance goes on with what the journey learnt, and
+/// MATTR VII is asked to keep the email address on the user record.
+fn verified(session: &Session, sent: &CodeSent) -> Result<HookRedirect, CompletionError> {
+    session
+        .complete()
+        .claim("email", &sent.email)?
+        .claim("emailVerified", true)?
+        .claim("termsAccepted", true)?
+        .persist(["email"])
+        .redirect()
 }
 
 /// Fails the issuance: MATTR VII ends the journey and shows it as failed.
@@ -287,7 +295,17 @@ fn could_not_complete(error: &dyn Error) -> Response {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn Error>> {
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
     let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
     let base = format!("http://{}", listener.local_addr()?);
     let settings = settings(&base)?;
@@ -346,7 +364,10 @@ fn settings(base: &str) -> Result<Settings, Box<dyn Error>> {
     match names.map(|name| std::env::var(name).ok()) {
         [Some(secret), Some(issuer), Some(hook_url)] => Ok(Settings {
             // Parsing the base64 secret never echoes it in an error.
-            secret: secret.trim().parse()?,
+            secret: secret
+                .trim()
+                .parse()
+                .map_err(|error| format!("HOOK_SECRET: {error}"))?,
             issuer,
             hook_url,
             demo: None,
@@ -369,7 +390,7 @@ fn settings(base: &str) -> Result<Settings, Box<dyn Error>> {
                 }),
             })
         }
-        _ => Err(format!("set all of {names:?}, or none of them for the demo").into()),
+        _ => Err("set all of HOOK_SECRET, HOOK_ISSUER and HOOK_URL, or none for the demo".into()),
     }
 }
 
