@@ -2,8 +2,9 @@
 //! replicas behind a load balancer: attempt limits hold across them and
 //! across a restart, and a Redis outage checks no code.
 //!
-//! Needs Debian's `redis-server`; without it each test says it was skipped
-//! (and fails under `HOOK_REQUIRE_REDIS=1`, as `.ci/run` sets).
+//! Needs Debian's `redis-server`; without it (as found when the tests are
+//! built, see build.rs) those tests are `ignored`, and
+//! `HOOK_REQUIRE_REDIS=1` (as `.ci/run` sets) makes that a failure.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
@@ -199,15 +200,31 @@ fn failed(location: &str) -> bool {
     )
 }
 
+fn redis_server() -> RedisServer {
+    RedisServer::start().unwrap_or_else(|error| panic!("redis-server did not start: {error}"))
+}
+
+/// The tests that need Redis are ignored when redis-server is missing; with
+/// `HOOK_REQUIRE_REDIS=1` (as `.ci/run` sets) that fails here instead.
+#[test]
+fn redis_server_is_installed_where_required() {
+    let required = std::env::var(RedisServer::REQUIRE_ENV).is_ok_and(|value| value == "1");
+    assert!(
+        cfg!(redis_installed) || !required,
+        "{}=1, but redis-server was not found when the tests were built: \
+         `apt-get install redis-server` or set REDIS_SERVER",
+        RedisServer::REQUIRE_ENV
+    );
+}
+
 fn wrong(code: &str) -> &'static str {
     if code == "000000" { "111111" } else { "000000" }
 }
 
 #[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn wrong_codes_count_across_replicas_and_restarts() {
-    let Some(redis) = RedisServer::start_or_skip("replicas sharing Redis") else {
-        return;
-    };
+    let redis = redis_server();
     let a = Replica::start(&redis.url());
     let mut b = Replica::start(&redis.url());
     let http = client();
@@ -236,10 +253,9 @@ async fn wrong_codes_count_across_replicas_and_restarts() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn parallel_wrong_codes_on_two_replicas_check_at_most_the_limit() {
-    let Some(redis) = RedisServer::start_or_skip("parallel codes on replicas") else {
-        return;
-    };
+    let redis = redis_server();
     let replicas = [Replica::start(&redis.url()), Replica::start(&redis.url())];
     let http = client();
     let step = reach_code_step(&http, &[&replicas[0], &replicas[1]]).await;
@@ -271,10 +287,9 @@ async fn parallel_wrong_codes_on_two_replicas_check_at_most_the_limit() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn a_redis_outage_checks_no_code() {
-    let Some(redis) = RedisServer::start_or_skip("Redis outage") else {
-        return;
-    };
+    let redis = redis_server();
     let replica = Replica::start(&redis.url());
     let http = client();
     let step = reach_code_step(&http, &[&replica]).await;

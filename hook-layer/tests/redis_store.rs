@@ -1,6 +1,7 @@
 //! `RedisStore` against a real `redis-server`, started by each test on a
-//! free loopback port (skipped, loudly, when redis-server is not installed;
-//! `HOOK_REQUIRE_REDIS=1` makes that a failure).
+//! free loopback port. Without redis-server (as found when the tests are
+//! built, see build.rs) those tests are `ignored`; `HOOK_REQUIRE_REDIS=1`
+//! makes that a failure.
 
 #![cfg(all(feature = "redis", feature = "test-util"))]
 
@@ -53,6 +54,25 @@ async fn keys(server: &RedisServer) -> Vec<String> {
         .unwrap()
 }
 
+/// A redis-server of its own, with extra arguments.
+fn redis_server(args: &[&str]) -> RedisServer {
+    RedisServer::start_with(args)
+        .unwrap_or_else(|error| panic!("redis-server did not start: {error}"))
+}
+
+/// The tests above are ignored when redis-server is missing; with
+/// `HOOK_REQUIRE_REDIS=1` (as `.ci/run` sets) that fails here instead.
+#[test]
+fn redis_server_is_installed_where_required() {
+    let required = std::env::var(RedisServer::REQUIRE_ENV).is_ok_and(|value| value == "1");
+    assert!(
+        cfg!(redis_installed) || !required,
+        "{}=1, but redis-server was not found when the tests were built: \
+         `apt-get install redis-server` or set REDIS_SERVER",
+        RedisServer::REQUIRE_ENV
+    );
+}
+
 fn closed_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .unwrap()
@@ -64,10 +84,9 @@ fn closed_port() -> u16 {
 /// 64 concurrent attempts, from one store and from four stores (four
 /// replicas), on a multi-thread runtime: exactly `limit` get through.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn concurrent_attempts_never_exceed_the_limit() {
-    let Some(server) = RedisServer::start_or_skip("redis_store::concurrent_attempts") else {
-        return;
-    };
+    let server = redis_server(&[]);
     let mut replicas = Vec::new();
     for _ in 0..4 {
         let store = RedisStore::connect(&server.url()).await.unwrap();
@@ -106,10 +125,9 @@ async fn concurrent_attempts_never_exceed_the_limit() {
 /// clock) and one more leeway, for replicas whose clocks are apart, and
 /// keeps that expiry as attempts go on.
 #[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn the_key_lives_as_long_as_the_session() {
-    let Some(server) = RedisServer::start_or_skip("redis_store::ttl") else {
-        return;
-    };
+    let server = redis_server(&[]);
     let store = RedisStore::connect(&server.url()).await.unwrap();
     let limiter = AttemptLimiter::new("code", 5, Arc::new(store));
     let session = session();
@@ -240,10 +258,9 @@ async fn a_session_is_answered_once_across_replicas() {
 
 /// A restart of the hook (a new store and limiter) keeps the count.
 #[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn counts_survive_a_restart_of_the_hook() {
-    let Some(server) = RedisServer::start_or_skip("redis_store::restart") else {
-        return;
-    };
+    let server = redis_server(&[]);
     let session = session();
     for expected in 1..=3 {
         let store = RedisStore::connect(&server.url()).await.unwrap();
@@ -259,10 +276,9 @@ async fn counts_survive_a_restart_of_the_hook() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn the_prefix_is_configurable() {
-    let Some(server) = RedisServer::start_or_skip("redis_store::prefix") else {
-        return;
-    };
+    let server = redis_server(&[]);
     let store = RedisStore::connect(&server.url())
         .await
         .unwrap()
@@ -299,13 +315,9 @@ async fn an_unreachable_server_fails_fast_at_startup() {
 }
 
 #[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn a_wrong_password_fails_at_startup_without_printing_it() {
-    let Some(server) = RedisServer::start_or_skip_with(
-        "redis_store::password",
-        &["--requirepass", "right-password"],
-    ) else {
-        return;
-    };
+    let server = redis_server(&["--requirepass", "right-password"]);
     let wrong = format!("redis://:wrong-password@127.0.0.1:{}/", server.port());
     let error = RedisStore::connect(&wrong).await.unwrap_err();
     let message = format!("{error} {error:?}");
@@ -320,10 +332,9 @@ async fn a_wrong_password_fails_at_startup_without_printing_it() {
 /// Redis goes away after startup: attempts are refused with a store error
 /// within seconds, never granted and never left hanging.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn an_outage_refuses_attempts_quickly() {
-    let Some(server) = RedisServer::start_or_skip("redis_store::outage") else {
-        return;
-    };
+    let server = redis_server(&[]);
     let store = RedisStore::connect(&server.url()).await.unwrap();
     let limiter = AttemptLimiter::new("code", 3, Arc::new(store));
     let session = session();

@@ -239,11 +239,3 @@ pub async fn fire_codes_at(
     }
     tally
 }
-
-/// Says that a test was skipped, where `cargo test` shows it: written to the
-/// process's standard error directly, since the test harness captures (and,
-/// for a passing test, hides) what `eprintln!` prints.
-pub fn skip_loudly(why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "\n*** SKIPPED: {why}\n");
-}

@@ -9,11 +9,12 @@
 //! journey with the keyboard alone (Tab, Shift-Tab, Enter and typing; no
 //! clicks).
 //!
-//! Needs Debian's `chromium` and `chromium-driver`, and axe-core from npm
-//! (`npm ci --prefix tests/browser`). Without them the test says loudly
-//! that it was skipped; with `HOOK_REQUIRE_BROWSER=1` (as `.ci/run` sets)
-//! it fails instead. With `HOOK_SCREENSHOT_DIR=<dir>` it saves a screenshot
-//! of each page there, desktop and phone (those in docs/screenshots come from
+//! Needs Debian's `chromium` and `chromium-driver` on the PATH, and
+//! axe-core from npm (`npm ci --prefix tests/browser`), as found when the
+//! tests are built (see build.rs). Without them the tests are `ignored` in
+//! cargo's summary; with `HOOK_REQUIRE_BROWSER=1` (as `.ci/run` sets) that
+//! fails instead. With `HOOK_SCREENSHOT_DIR=<dir>` it saves a screenshot of
+//! each page there, desktop and phone (those in docs/screenshots come from
 //! `HOOK_SCREENSHOT_DIR=docs/screenshots`).
 
 use std::io::Write;
@@ -27,8 +28,15 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hook_tests::TestServer;
 use serde_json::{Value, json};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// The programs build.rs found on the PATH.
+const CHROMIUM: &str = match option_env!("HOOK_TESTS_CHROMIUM") {
+    Some(path) => path,
+    None => "chromium",
+};
+const CHROMEDRIVER: &str = match option_env!("HOOK_TESTS_CHROMEDRIVER") {
+    Some(path) => path,
+    None => "chromedriver",
+};
 /// axe-core as `npm ci --prefix tests/browser` installs it.
 const AXE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -154,44 +162,22 @@ impl Drop for Driver {
     }
 }
 
-fn required() -> bool {
-    std::env::var("HOOK_REQUIRE_BROWSER").is_ok_and(|value| value == "1")
-}
-
-/// Whether the browser is there; if not, skips loudly or fails when required.
-fn browser_available() -> bool {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        return true;
-    }
+/// The tests above are ignored when the browser or axe-core is missing;
+/// with `HOOK_REQUIRE_BROWSER=1` (as `.ci/run` sets) that fails here
+/// instead.
+#[test]
+fn the_browser_is_installed_where_required() {
+    let required = std::env::var("HOOK_REQUIRE_BROWSER").is_ok_and(|value| value == "1");
     assert!(
-        !required(),
-        "HOOK_REQUIRE_BROWSER=1 but {CHROMIUM} or {CHROMEDRIVER} is missing"
+        cfg!(browser_installed) || !required,
+        "HOOK_REQUIRE_BROWSER=1, but chromium or chromedriver was not on the PATH when the \
+         tests were built: install Debian's chromium and chromium-driver"
     );
-    hook_tests::skip_loudly(&format!(
-        "browser journey test: {CHROMIUM} and {CHROMEDRIVER} are not installed; \
-         install Debian's chromium and chromium-driver (or run .ci/run) to run it"
-    ));
-    false
-}
-
-/// axe-core's source; if it is not installed, skips loudly or fails when
-/// required.
-fn axe_source() -> Option<String> {
-    match std::fs::read_to_string(AXE) {
-        Ok(source) => Some(source),
-        Err(error) => {
-            assert!(
-                !required(),
-                "HOOK_REQUIRE_BROWSER=1 but axe-core is missing ({AXE}: {error}); \
-                 run `npm ci --prefix tests/browser`"
-            );
-            hook_tests::skip_loudly(&format!(
-                "browser journey test: axe-core is not installed ({AXE}: {error}); \
-                 run `npm ci --prefix tests/browser` to run it"
-            ));
-            None
-        }
-    }
+    assert!(
+        cfg!(axe_installed) || !required,
+        "HOOK_REQUIRE_BROWSER=1, but axe-core was not installed when the tests were built \
+         ({AXE}): run `npm ci --prefix tests/browser`"
+    );
 }
 
 /// Writes a line where `cargo test` shows it, passing or not (the harness
@@ -369,13 +355,17 @@ async fn expect_heading(client: &Client, expected: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_installed),
+    ignore = "Chromium and chromedriver are not installed"
+)]
+#[cfg_attr(
+    all(browser_installed, not(axe_installed)),
+    ignore = "axe-core is not installed: npm ci --prefix tests/browser"
+)]
 async fn the_dev_journey_in_a_browser() {
-    if !browser_available() {
-        return;
-    }
-    let Some(axe) = axe_source() else {
-        return;
-    };
+    let axe =
+        std::fs::read_to_string(AXE).unwrap_or_else(|error| panic!("axe-core ({AXE}): {error}"));
     let server = TestServer::start().await;
     let driver = Driver::start();
     let mut failures = Vec::new();
@@ -556,10 +546,11 @@ async fn dead_ends(browser: &mut Browser<'_>, server: &TestServer) {
 /// on whatever has focus. No element is clicked or sent keys directly;
 /// reading the page (the dev code, where focus is) is allowed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(browser_installed),
+    ignore = "Chromium and chromedriver are not installed"
+)]
 async fn the_keyboard_alone_completes_the_journey() {
-    if !browser_available() {
-        return;
-    }
     let server = TestServer::start().await;
     let driver = Driver::start();
     let client = driver.client(Device::Desktop).await;

@@ -1,0 +1,488 @@
+//! A journey of two pages with the journey toolkit: page one asks for an
+//! email address and the acceptance of the terms, page two for a one-time
+//! code. What page two needs from page one travels with the browser,
+//! sealed by the session (`seal_for` / `open_for`); wrong codes are limited
+//! per session by an `AttemptLimiter`, which reserves an attempt before the
+//! code is checked.
+//!
+//! ```text
+//! cargo run -p hook-layer --example journey --features seal,attempts
+//! ```
+//!
+//! With `HOOK_SECRET` (base64, as MATTR VII returns it), `HOOK_ISSUER` (the
+//! tenant URL) and `HOOK_URL` (the hook URL configured on the tenant) set, it
+//! serves a real tenant. Without them it plays MATTR VII itself with
+//! `MockIssuer` and prints a URL to open in a browser; the journey ends on a
+//! `/callback` page that shows what MATTR VII would have read. `PORT` picks
+//! the port (default 3000; 0 for any free one).
+//!
+//! There is no mail here: the code page shows the code it would have sent.
+
+use std::error::Error;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use hook_layer::attempts::{AttemptError, AttemptLimiter, MemoryStore};
+use hook_layer::testing::{MockIssuer, Outcome};
+use hook_layer::{
+    CompletionError, HookRedirect, HookSecret, HookSession, InteractionHookLayer, OpenError,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::net::TcpListener;
+
+/// Wrong codes allowed per session.
+const CODE_ATTEMPTS: u64 = 3;
+/// What a sealed value is for: a value sealed for anything else is refused
+/// where this one is expected.
+const CODE_SENT: &str = "code-sent";
+
+/// The user claims this hook reads from the session token, if the tenant
+/// sends them.
+#[derive(Clone, Deserialize)]
+struct Profile {
+    given_name: Option<String>,
+    email: Option<String>,
+}
+
+type Session = HookSession<Profile>;
+
+/// Page one's answers, sealed into page two's form: the browser carries
+/// them but can neither read nor change them, nor take them to another
+/// session.
+#[derive(Serialize, Deserialize)]
+struct CodeSent {
+    email: String,
+    code: String,
+}
+
+/// Page one: an email address and the terms.
+async fn welcome(session: Session) -> Response {
+    let email = session.claims().email.clone().unwrap_or_default();
+    email_page(&session, &email, None)
+}
+
+fn email_page(session: &Session, email: &str, error: Option<&str>) -> Response {
+    let name = session.claims().given_name.as_deref().unwrap_or("there");
+    let token = session.token();
+    let (status, error) = match error {
+        Some(error) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(r#"<p role="alert">{}</p>"#, escape(error)),
+        ),
+        None => (StatusCode::OK, String::new()),
+    };
+    page(
+        status,
+        "Your email address",
+        &format!(
+            r#"<h1>Hello, {name}</h1>
+{error}
+<form method="post" action="/interaction/email?session_token={token}">
+  <label for="email">Email address for your one-time code</label>
+  <input id="email" name="email" type="email" value="{email}" autocomplete="email">
+  <label><input name="terms" type="checkbox"> I accept the terms of service</label>
+  <button type="submit">Send me a code</button>
+</form>
+<form method="post" action="/interaction/decline?session_token={token}">
+  <button type="submit">No thanks, stop the issuance</button>
+</form>"#,
+            name = escape(name),
+            email = escape(email),
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct EmailForm {
+    #[serde(default)]
+    email: String,
+    /// Present only when the box is ticked.
+    terms: Option<String>,
+}
+
+/// Page one's answers: checked, then sealed into page two with a fresh
+/// code.
+async fn send_code(session: Session, Form(form): Form<EmailForm>) -> Response {
+    let email = form.email.trim();
+    if !email.contains('@') || email.len() > 254 {
+        return email_page(&session, email, Some("Enter your email address."));
+    }
+    if form.terms.is_none() {
+        return email_page(&session, email, Some("Accept the terms to go on."));
+    }
+    let Ok(number) = getrandom::u32() else {
+        return page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Please try again",
+            "<p>We could not make a code just now.</p>",
+        );
+    };
+    // A real hook emails the code here, and never shows it.
+    let sent = CodeSent {
+        email: email.to_owned(),
+        // The bias of `% 1_000_000` on 32 random bits is under 0.03%.
+        code: format!("{:06}", number % 1_000_000),
+    };
+    code_page(&session, &sent, StatusCode::OK, None)
+}
+
+/// Page two: the code, with page one's answers sealed in a hidden field.
+fn code_page(
+    session: &Session,
+    sent: &CodeSent,
+    status: StatusCode,
+    error: Option<&str>,
+) -> Response {
+    let sealed = match session.seal_for(CODE_SENT, sent) {
+        Ok(sealed) => sealed,
+        Err(error) => return could_not_complete(&error),
+    };
+    let error = error
+        .map(|error| format!(r#"<p role="alert">{}</p>"#, escape(error)))
+        .unwrap_or_default();
+    page(
+        status,
+        "Your one-time code",
+        &format!(
+            r#"<h1>Check your email</h1>
+<p>We would have sent a code to {email}. This example sends no mail, so here
+it is: <strong id="demo-code">{code}</strong></p>
+{error}
+<form method="post" action="/interaction/code?session_token={token}">
+  <input type="hidden" name="sent" value="{sealed}">
+  <label for="code">One-time code</label>
+  <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code">
+  <button type="submit">Check the code</button>
+</form>"#,
+            email = escape(&sent.email),
+            code = escape(&sent.code),
+            token = session.token(),
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    #[serde(default)]
+    sent: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Page two's answer. An attempt is reserved before the code is checked,
+/// so however many requests arrive at once, no more than `CODE_ATTEMPTS`
+/// codes are ever checked for a session.
+async fn check_code(
+    State(codes): State<AttemptLimiter>,
+    session: Session,
+    Form(form): Form<CodeForm>,
+) -> Response {
+    let sent: CodeSent = match session.open_for(CODE_SENT, &form.sent) {
+        Ok(sent) => sent,
+        Err(OpenError::Expired) => return session_over(),
+        // Changed, forged, or from another session.
+        Err(_) => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Something went wrong",
+                "<p>This page was changed or belongs to another session. \
+                 Start again from your wallet.</p>",
+            );
+        }
+    };
+    if form.code.trim().is_empty() {
+        // Not an attempt: nothing was entered.
+        return code_page(
+            &session,
+            &sent,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("Enter the code."),
+        );
+    }
+    let attempt = match codes.attempt(&session).await {
+        Ok(attempt) => attempt,
+        // Every attempt is used (another tab, or the back button, got here
+        // first): the issuance fails, as it did for the last wrong code.
+        Err(AttemptError::Exhausted { limit }) => return too_many_wrong_codes(&session, limit),
+        Err(AttemptError::SessionOver) => return session_over(),
+        // The store is down: no count, so no check. The holder may try
+        // again later.
+        Err(AttemptError::Store(error)) => return try_again_later(&error),
+        // Whatever else may refuse an attempt: no check either.
+        Err(error) => return try_again_later(&error),
+    };
+    if form.code.trim() == sent.code {
+        return verified(&session, &sent).into_response();
+    }
+    if attempt.remaining == 0 {
+        // That was the last one: fail the issuance now rather than show a
+        // form that can only refuse.
+        return too_many_wrong_codes(&session, codes.limit());
+    }
+    let left = attempt.remaining;
+    let plural = if left == 1 { "" } else { "s" };
+    let error = format!("That code is not right. {left} attempt{plural} left.");
+    code_page(
+        &session,
+        &sent,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(&error),
+    )
+}
+
+/// The right code: the issuance goes on with what the journey learnt, and
+/// MATTR VII is asked to keep the email address on the user record.
+fn verified(session: &Session, sent: &CodeSent) -> Result<HookRedirect, CompletionError> {
+    session
+        .complete()
+        .claim("email", &sent.email)?
+        .claim("emailVerified", true)?
+        .claim("termsAccepted", true)?
+        .persist(["email"])
+        .redirect()
+}
+
+/// Fails the issuance: MATTR VII ends the journey and shows it as failed.
+fn too_many_wrong_codes(session: &Session, limit: u64) -> Response {
+    session
+        .fail(format!("The one-time code was wrong {limit} times"))
+        .redirect()
+        .into_response()
+}
+
+/// "No thanks": the issuance fails.
+async fn decline(session: Session) -> Response {
+    session
+        .fail("The holder declined the terms")
+        .redirect()
+        .into_response()
+}
+
+/// No attempt could be reserved, so the code is not checked.
+fn try_again_later(error: &dyn Error) -> Response {
+    eprintln!("no attempt reserved, no code checked: {error}");
+    page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Please try again later",
+        "<p>We cannot check codes right now. Nothing was checked; \
+         try again in a minute.</p>",
+    )
+}
+
+/// The session token was valid when the request arrived but its session
+/// ended since: nothing more can be done in it.
+fn session_over() -> Response {
+    page(
+        StatusCode::FORBIDDEN,
+        "Your session is over",
+        "<p>This session has ended. Go back to your wallet and start again.</p>",
+    )
+}
+
+fn could_not_complete(error: &dyn Error) -> Response {
+    eprintln!("could not go on: {error}");
+    page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Please try again",
+        "<p>Something went wrong on our side.</p>",
+    )
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn Error>> {
+    let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let settings = settings(&base)?;
+
+    let mut layer = InteractionHookLayer::new(settings.secret)
+        .issuer(settings.issuer)
+        .audience(settings.hook_url);
+    if settings.demo.is_some() {
+        // The demo's MATTR VII is this process, on 127.0.0.1; a real
+        // tenant's redirect URL is always https on the tenant.
+        layer = layer.allow_loopback_redirects();
+    }
+    // One store for the process; several replicas would share a
+    // `RedisStore` (feature `redis`) instead.
+    let codes = AttemptLimiter::new("code", CODE_ATTEMPTS, Arc::new(MemoryStore::default()));
+
+    let app = Router::new()
+        .route("/interaction", get(welcome))
+        .route("/interaction/email", post(send_code))
+        .route("/interaction/code", post(check_code))
+        .route("/interaction/decline", post(decline))
+        // Guards the routes above only: a request without a valid session
+        // token never reaches them.
+        .route_layer(layer.claims::<Profile>())
+        .with_state(codes);
+
+    let app = match settings.demo {
+        Some(demo) => {
+            println!("open this in a browser: {base}{}", demo.start_uri());
+            app.merge(demo.routes())
+        }
+        None => {
+            println!("listening on {base}; MATTR VII sends holders to /interaction");
+            app
+        }
+    };
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// What the hook needs to know about its tenant, and, in the demo, the
+/// stand-in for MATTR VII.
+struct Settings {
+    secret: HookSecret,
+    issuer: String,
+    hook_url: String,
+    /// Plays MATTR VII when no tenant is configured.
+    demo: Option<Demo>,
+}
+
+/// The tenant from `HOOK_SECRET`, `HOOK_ISSUER` and `HOOK_URL` when all
+/// three are set; otherwise a demo tenant, played by `MockIssuer`, that
+/// sends holders back to this server's `/callback`.
+fn settings(base: &str) -> Result<Settings, Box<dyn Error>> {
+    let names = ["HOOK_SECRET", "HOOK_ISSUER", "HOOK_URL"];
+    match names.map(|name| std::env::var(name).ok()) {
+        [Some(secret), Some(issuer), Some(hook_url)] => Ok(Settings {
+            // Parsing the base64 secret never echoes it in an error.
+            secret: secret
+                .trim()
+                .parse()
+                .map_err(|error| format!("HOOK_SECRET: {error}"))?,
+            issuer,
+            hook_url,
+            demo: None,
+        }),
+        [None, None, None] => {
+            // A fixed secret is fine for a demo on 127.0.0.1 and nothing
+            // else: anyone who reads this file can sign tokens with it.
+            let secret = HookSecret::from_bytes(b"demo only, never in production!!")?;
+            let hook_url = format!("{base}/interaction");
+            let mattr = MockIssuer::new(secret.clone())
+                .hook_url(&hook_url)
+                .redirect_url(format!("{base}/callback"));
+            Ok(Settings {
+                secret,
+                issuer: mattr.tenant_url().to_owned(),
+                hook_url,
+                demo: Some(Demo {
+                    mattr,
+                    base: base.to_owned(),
+                }),
+            })
+        }
+        _ => Err("set all of HOOK_SECRET, HOOK_ISSUER and HOOK_URL, or none for the demo".into()),
+    }
+}
+
+/// `PORT`, or 3000.
+fn port() -> Result<u16, Box<dyn Error>> {
+    match std::env::var("PORT") {
+        Ok(port) => Ok(port.parse().map_err(|_| "PORT must be a port number")?),
+        Err(_) => Ok(3000),
+    }
+}
+
+/// The demo's MATTR VII, on this server: `/` starts an issuance and
+/// `/callback` is where the holder comes back.
+struct Demo {
+    mattr: MockIssuer,
+    /// `http://127.0.0.1:<port>`.
+    base: String,
+}
+
+impl Demo {
+    /// A fresh session token for a sample holder, as MATTR VII would send
+    /// the browser to the hook with it.
+    fn start_uri(&self) -> String {
+        self.mattr
+            .session()
+            .claim("given_name", "Ada")
+            .claim("email", "ada@example.com")
+            .uri("/interaction")
+    }
+
+    fn routes(self) -> Router {
+        Router::new()
+            .route("/", get(start))
+            .route("/callback", get(callback))
+            .with_state(Arc::new(self))
+    }
+}
+
+/// Demo only: starts another issuance.
+async fn start(State(demo): State<Arc<Demo>>) -> Redirect {
+    Redirect::to(&demo.start_uri())
+}
+
+/// Demo only: where MATTR VII would continue the issuance. It reads the
+/// response token as MATTR VII would and shows the outcome.
+async fn callback(State(demo): State<Arc<Demo>>, uri: Uri) -> Response {
+    let outcome = match demo.mattr.read_redirect(&format!("{}{uri}", demo.base)) {
+        Ok(response) => match response.outcome {
+            Outcome::Completed {
+                claims,
+                claims_to_persist,
+            } => json!({
+                "outcome": "completed",
+                "claims": claims,
+                "claimsToPersist": claims_to_persist,
+            }),
+            Outcome::Failed { message } => json!({ "outcome": "failed", "message": message }),
+        },
+        Err(error) => {
+            let refusal = format!("MATTR VII would refuse this response: {error}");
+            return (StatusCode::BAD_REQUEST, refusal).into_response();
+        }
+    };
+    println!(
+        "MATTR VII read: {outcome}; open {}/ to start again",
+        demo.base
+    );
+    let headers = [
+        (header::CONTENT_TYPE, "application/json"),
+        (header::CACHE_CONTROL, "no-store"),
+    ];
+    (headers, format!("{outcome:#}\n")).into_response()
+}
+
+/// A whole HTML page around `body`.
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body>
+{body}
+</body></html>"#
+    );
+    (status, Html(html)).into_response()
+}
+
+/// Text for an HTML page: claims and answers come from outside.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
