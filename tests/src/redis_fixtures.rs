@@ -5,8 +5,8 @@
 //!
 //! Each lives in a fresh directory under the system's temporary directory,
 //! listens on loopback only, and is killed (and its directory removed)
-//! when dropped. When `redis-server` is not installed, `start` returns
-//! `None` after saying so, or panics with `HOOK_REQUIRE_REDIS=1`.
+//! when dropped. `start` panics when it cannot start (tests that use these
+//! are `ignored` where `redis-server` is not installed: see build.rs).
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
-
-use hook_layer::testing::RedisServer;
 
 /// A directory of its own under the temporary directory, removed on drop.
 struct Scratch(PathBuf);
@@ -37,22 +35,9 @@ impl Drop for Scratch {
     }
 }
 
-/// `None` (after saying so) when `redis-server` is missing and Redis is not
-/// required; panics when it is required or anything else failed.
-fn or_skip<T>(what: &str, started: io::Result<T>) -> Option<T> {
-    match started {
-        Ok(value) => Some(value),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => {
-            let message =
-                format!("{what}: redis-server, redis-cli or openssl is missing ({error})");
-            if std::env::var(RedisServer::REQUIRE_ENV).is_ok_and(|value| value == "1") {
-                panic!("{message}, and {}=1", RedisServer::REQUIRE_ENV);
-            }
-            crate::skip_loudly(&message);
-            None
-        }
-        Err(error) => panic!("{what}: {error}"),
-    }
+/// The started value, or a panic that says what failed.
+fn or_panic<T>(what: &str, started: io::Result<T>) -> T {
+    started.unwrap_or_else(|error| panic!("{what} did not start: {error}"))
 }
 
 fn free_port() -> io::Result<u16> {
@@ -122,10 +107,10 @@ pub struct TlsRedis {
 }
 
 impl TlsRedis {
-    /// Makes a CA and a server certificate for 127.0.0.1 and starts the
-    /// server, or `None` when a tool is missing (see the module docs).
-    pub fn start(what: &str) -> Option<Self> {
-        or_skip(what, Self::try_start())
+    /// Makes a CA and a server certificate for 127.0.0.1 (with the
+    /// `openssl` CLI) and starts the server.
+    pub fn start() -> Self {
+        or_panic("a TLS-only redis-server", Self::try_start())
     }
 
     fn try_start() -> io::Result<Self> {
@@ -234,10 +219,9 @@ pub struct RedisCluster {
 }
 
 impl RedisCluster {
-    /// Starts the nodes and forms the cluster, or `None` when a tool is
-    /// missing (see the module docs).
-    pub fn start(what: &str) -> Option<Self> {
-        or_skip(what, Self::try_start())
+    /// Starts the nodes and forms the cluster (with `redis-cli`).
+    pub fn start() -> Self {
+        or_panic("a Redis Cluster", Self::try_start())
     }
 
     fn try_start() -> io::Result<Self> {
@@ -342,10 +326,9 @@ pub struct RestartableRedis {
 }
 
 impl RestartableRedis {
-    /// Starts the server, or `None` when it is missing (see the module
-    /// docs).
-    pub fn start(what: &str, persistent: bool) -> Option<Self> {
-        or_skip(what, Self::try_start(persistent))
+    /// Starts the server.
+    pub fn start(persistent: bool) -> Self {
+        or_panic("a restartable redis-server", Self::try_start(persistent))
     }
 
     fn try_start(persistent: bool) -> io::Result<Self> {
