@@ -243,6 +243,12 @@ impl<'s> Prepared<'s> {
         self.session
     }
 
+    /// Whether this response fails the issuance.
+    #[cfg(feature = "attempts")]
+    pub(crate) fn failed(&self) -> bool {
+        self.failed
+    }
+
     /// Fails as [`sign`](Self::sign) would for the URL's length, without
     /// signing: a token's length does not depend on its signature's value.
     #[cfg(feature = "attempts")]

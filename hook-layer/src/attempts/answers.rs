@@ -56,14 +56,28 @@ use crate::session::HookSession;
 #[derive(Clone, Debug)]
 pub struct Answers {
     marks: AttemptLimiter,
+    /// Set after the mark for a failure, so a page can say how the session
+    /// ended.
+    failures: AttemptLimiter,
+}
+
+/// How a session was answered, as [`Answers::answered`] tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answered {
+    /// With claims: the issuance went on.
+    Completed,
+    /// With an error: the issuance failed.
+    Failed,
 }
 
 impl Answers {
     /// Answers kept in `store` (the attempt limiters' store, typically).
     pub fn new(store: Arc<dyn AttemptStore>) -> Self {
-        let mut marks = AttemptLimiter::new("answered", 1, store);
+        let mut marks = AttemptLimiter::new("answered", 1, Arc::clone(&store));
         marks.key_prefix = "answered:";
-        Self { marks }
+        let mut failures = AttemptLimiter::new("answered-failed", 1, store);
+        failures.key_prefix = "answered-failed:";
+        Self { marks, failures }
     }
 
     /// Sets the longest a mark may be kept, as
@@ -72,6 +86,7 @@ impl Answers {
     #[must_use]
     pub fn max_count_lifetime(mut self, lifetime: Duration) -> Self {
         self.marks = self.marks.max_count_lifetime(lifetime);
+        self.failures = self.failures.max_count_lifetime(lifetime);
         self
     }
 
@@ -80,10 +95,33 @@ impl Answers {
     /// whose submission would be refused.
     pub async fn is_answered<C>(&self, session: &HookSession<C>) -> Result<bool, StoreError> {
         let core = session.core();
-        let key = self.marks.key(core);
         let now = core.policy.now();
-        let count = self.marks.store.count(&key, now).await?;
+        let count = self.marks.store.count(&self.marks.key(core), now).await?;
         Ok(count > 0)
+    }
+
+    /// How `session` was answered, if it was: one store round trip when it
+    /// was not, two when it was. (For the moment between a failure's mark
+    /// and its outcome being written, a failure reads as completed.)
+    pub async fn answered<C>(
+        &self,
+        session: &HookSession<C>,
+    ) -> Result<Option<Answered>, StoreError> {
+        if !self.is_answered(session).await? {
+            return Ok(None);
+        }
+        let core = session.core();
+        let now = core.policy.now();
+        let failed = self
+            .failures
+            .store
+            .count(&self.failures.key(core), now)
+            .await?;
+        Ok(Some(if failed > 0 {
+            Answered::Failed
+        } else {
+            Answered::Completed
+        }))
     }
 
     /// Marks the session answered, then signs `prepared`; refuses without
@@ -92,11 +130,19 @@ impl Answers {
         prepared.check_length().map_err(AnswerError::Completion)?;
         let core = prepared.session();
         let (now, expires_at) = self.marks.count_expiry(core).map_err(AnswerError::from)?;
-        let key = self.marks.key(core);
         self.marks
-            .reserve(&key, now, expires_at)
+            .reserve(&self.marks.key(core), now, expires_at)
             .await
             .map_err(AnswerError::from)?;
+        if prepared.failed() {
+            // Only for the words of a later page: the mark above is what
+            // stops a second response, so a failure to write this is not
+            // worth withholding the response for.
+            let _ = self
+                .failures
+                .reserve(&self.failures.key(core), now, expires_at)
+                .await;
+        }
         prepared.sign().map_err(AnswerError::Completion)
     }
 }
@@ -312,7 +358,12 @@ mod tests {
         let two = session_with("two");
         limiter.attempt(&one).await.unwrap();
         assert!(!answers.is_answered(&one).await.unwrap());
+        assert_eq!(answers.answered(&one).await.unwrap(), None);
         one.complete().redirect_once(&answers).await.unwrap();
+        assert_eq!(
+            answers.answered(&one).await.unwrap(),
+            Some(Answered::Completed)
+        );
         assert!(!answers.is_answered(&two).await.unwrap());
         two.complete().redirect_once(&answers).await.unwrap();
     }

@@ -54,7 +54,7 @@ mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 
-pub use answers::{AnswerError, Answers};
+pub use answers::{AnswerError, Answered, Answers};
 
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
