@@ -6,6 +6,9 @@
 #
 #   scripts/instructions.sh          # every case (about a minute)
 #   scripts/instructions.sh --quick  # one case, to check the script runs
+#
+# HOOK_BENCH_FEATURES adds features to the build, e.g. `metrics` to see
+# what recording costs with no recorder installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +18,8 @@ if ! command -v valgrind >/dev/null; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null
 fi
 
-build_log=$(cargo bench -p hook-layer --features test-util --bench instructions --no-run 2>&1)
+features="test-util${HOOK_BENCH_FEATURES:+,$HOOK_BENCH_FEATURES}"
+build_log=$(cargo bench -p hook-layer --features "$features" --bench instructions --no-run 2>&1)
 bin=$(printf '%s\n' "$build_log" | sed -n 's/.*Executable .*(\(.*\)).*/\1/p' | tail -1)
 [ -x "$bin" ] || { printf '%s\n' "$build_log"; echo "no bench binary found" >&2; exit 1; }
 
