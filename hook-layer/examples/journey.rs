@@ -6,7 +6,7 @@
 //! code is checked.
 //!
 //! ```text
-//! cargo run -p hook-layer --example journey --features seal,attempts
+//! cargo run -p hook-layer --example journey
 //! ```
 //!
 //! With `HOOK_SECRET` (base64, as MATTR VII returns it), `HOOK_ISSUER` (the
