@@ -16,6 +16,8 @@
 
 #![forbid(unsafe_code)]
 
+mod answered;
+mod api;
 mod claims;
 pub mod config;
 pub mod delivery;
@@ -26,6 +28,7 @@ mod journey;
 pub mod otp;
 pub mod pages;
 pub mod progress;
+mod steps;
 
 use std::future::Future;
 use std::time::Instant;

@@ -154,7 +154,7 @@ pub fn label(name: &str) -> String {
 }
 
 /// What most error pages advise.
-const RESTART: &str = "Return to your wallet and start the credential issuance again.";
+pub(crate) const RESTART: &str = "Return to your wallet and start the credential issuance again.";
 
 /// A short error page.
 #[derive(Template)]
