@@ -1,33 +1,59 @@
-//! The hook itself: welcome, terms of service, extra details, a one-time
-//! code, then back to MATTR VII. Every route is behind the layer, and the
-//! session token travels from page to page in links and form actions.
+//! The hook in the browser: welcome, terms of service, extra details, a
+//! one-time code, then back to MATTR VII. Every route is behind the layer,
+//! and the session token travels from page to page in links, form actions
+//! and redirects.
+//!
+//! Post/redirect/get: a form step that succeeds answers `303 See Other` to
+//! the next step's page, with what that page needs in its query (the
+//! session token and the sealed progress), so the address bar shows the
+//! page the holder is on and a reload repeats nothing: no second code is
+//! sent and no code is checked twice. A wrong code also answers with a
+//! redirect to the code page, whose `note` says how many attempts are left.
+//! Only a form with mistakes is answered in place, `422`, so that what was
+//! typed is kept.
+//!
+//! Once the session is answered (completed or failed), every page of it
+//! says so instead (see `answered.rs`). What the steps do is in `steps.rs`,
+//! shared with the native app's JSON API (`api.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Form, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::middleware;
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Router, routing::post};
-use hook_layer::attempts::{AttemptError, AttemptLimiter};
-use hook_layer::{CompletionError, HookRedirect, HookSession, SESSION_TOKEN_PARAM};
+use hook_layer::{Rejection, SESSION_TOKEN_PARAM};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::answered::{self, Finished, Guard, Refusals};
 use crate::claims::UserClaims;
 use crate::config::Config;
 use crate::delivery::{self, Channel, CodeSender, Recipient};
 use crate::details::{DetailsErrors, DetailsForm, today};
-use crate::otp::{self, MAX_CODES_SENT, MAX_FAILED_CODES};
+use crate::otp::MAX_FAILED_CODES;
 use crate::pages::{self, Claim, render};
-use crate::progress::{Details, Progress, SEALED_FOR};
-
-type Session = HookSession<UserClaims>;
+use crate::progress::Progress;
+use crate::steps::{
+    self, Checked, Dispatch, Ended, Session, Steps, Trouble, open_progress, seal_progress,
+};
 
 /// Where `--load-test-routes` mounts the welcome page without the layer.
 pub const LOAD_TEST_WELCOME: &str = "/load-test/welcome";
+
+/// The code page's `note` after "Send a new code".
+const NOTE_RESENT: &str = "resent";
+/// The code page's `note` when the session has had all its codes.
+const NOTE_SENDS_USED: &str = "sends-used";
+/// The code page's `note` when every check was used by other submissions.
+const NOTE_NO_ATTEMPTS: &str = "no-attempts";
+/// The code page's `note` after a wrong code: `wrong-2` is "2 attempts
+/// left". The note only words the page; the count is in the store.
+const NOTE_WRONG: &str = "wrong-";
 
 /// Where each step lives, under the hook URL's path.
 struct Paths {
@@ -41,15 +67,14 @@ struct Paths {
 #[derive(Clone)]
 struct Journey {
     paths: Arc<Paths>,
-    /// Gets one-time codes to the holder (see `delivery.rs`).
-    sender: Arc<dyn CodeSender>,
-    /// Wrong one-time codes per session.
-    checks: AttemptLimiter,
-    /// One-time codes sent per session.
-    sends: AttemptLimiter,
+    steps: Steps,
+    /// In dev mode, the simulated MATTR VII's start page: the way on from
+    /// pages that end the journey.
+    dev_start: Option<&'static str>,
 }
 
-/// The journey's routes, behind the interaction hook layer.
+/// The journey's routes, behind the interaction hook layer, and the native
+/// app's JSON API beside them.
 pub fn router(config: &Config) -> Router {
     router_with_sender(config, delivery::for_config(config))
 }
@@ -77,12 +102,22 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
         // 127.0.0.1 over http.
         layer = layer.allow_loopback_redirects();
     }
+    let steps = Steps::new(config, sender);
+    let guard = Guard {
+        answers: steps.answers.clone(),
+        refusals: WebRefusals { dev_start },
+    };
     let mut router = Router::new()
         .route(&paths.welcome, get(welcome))
         .route(&paths.terms, get(terms).post(decide_terms))
-        .route(&paths.details, post(submit_details))
-        .route(&paths.verify, post(verify_code))
+        .route(&paths.details, get(details).post(submit_details))
+        .route(&paths.verify, get(code).post(verify_code))
         .route(&paths.resend, post(resend_code))
+        // Inside the layer: the session is verified before it is looked up.
+        .route_layer(middleware::from_fn_with_state(
+            guard,
+            answered::refuse_answered::<WebRefusals>,
+        ))
         // `route_layer`: only matched routes are guarded, so an unknown path is
         // a 404, not a refused token.
         .route_layer(layer);
@@ -90,18 +125,67 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
         // Added after `.route_layer`, so outside it.
         router = router.route(LOAD_TEST_WELCOME, get(unguarded_welcome));
     }
-    router.with_state(Journey {
-        paths: Arc::new(paths),
-        sender,
-        checks: AttemptLimiter::new("code-check", MAX_FAILED_CODES, Arc::clone(&config.attempts)),
-        sends: AttemptLimiter::new("code-send", MAX_CODES_SENT, Arc::clone(&config.attempts)),
-    })
+    let api = crate::api::router(config, steps.clone());
+    router
+        .with_state(Journey {
+            paths: Arc::new(paths),
+            steps,
+            dev_start,
+        })
+        .merge(api)
 }
 
-/// `path?session_token=...`: a step's URL for this session (the template
-/// escapes it).
+/// The pages of the answered-session guard.
+#[derive(Clone)]
+struct WebRefusals {
+    dev_start: Option<&'static str>,
+}
+
+impl Refusals for WebRefusals {
+    fn answered(&self, finished: Finished) -> Response {
+        answered::page(finished, self.dev_start)
+    }
+
+    fn store_down(&self) -> Response {
+        store_unavailable()
+    }
+}
+
+/// `path?session_token=...[&progress=...][&note=...]`: a step's URL for
+/// this session, percent-encoded (templates escape it for HTML).
+fn step_url(path: &str, session: &Session, progress: Option<&str>, note: Option<&str>) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    query.append_pair(SESSION_TOKEN_PARAM, session.token());
+    if let Some(progress) = progress {
+        query.append_pair("progress", progress);
+    }
+    if let Some(note) = note {
+        query.append_pair("note", note);
+    }
+    format!("{path}?{}", query.finish())
+}
+
+/// A form's action: the step's path with this session's token.
 fn action(path: &str, session: &Session) -> String {
-    format!("{path}?{SESSION_TOKEN_PARAM}={}", session.token())
+    step_url(path, session, None, None)
+}
+
+/// `303 See Other` to the page of the step at `path`, carrying `progress`
+/// sealed, and `note`.
+fn see_step(path: &str, session: &Session, progress: &Progress, note: Option<&str>) -> Response {
+    match seal_progress(session, progress) {
+        Some(sealed) => Redirect::to(&step_url(path, session, Some(&sealed), note)).into_response(),
+        None => could_not_continue(),
+    }
+}
+
+/// The query of a step's page: the sealed progress, and a note.
+#[derive(Deserialize)]
+struct StepQuery {
+    #[serde(default)]
+    progress: String,
+    #[serde(default)]
+    note: String,
 }
 
 async fn welcome(State(journey): State<Journey>, session: Session) -> Response {
@@ -194,16 +278,9 @@ async fn decide_terms(
                 terms_accepted: true,
                 ..Progress::default()
             };
-            let (form, errors) = (DetailsForm::default(), DetailsErrors::default());
-            details_page(&journey, &session, &progress, &form, &errors)
+            see_step(&journey.paths.details, &session, &progress, None)
         }
-        "decline" => finish(
-            &session,
-            Ending::Declined,
-            session
-                .fail("The holder declined the terms of service.")
-                .redirect(),
-        ),
+        "decline" => journey.ended(journey.steps.decline(&session).await),
         _ => pages::error_page(
             StatusCode::BAD_REQUEST,
             "Choose an option",
@@ -228,6 +305,24 @@ impl DetailsPage<'_> {
     }
 }
 
+/// The details form, empty, once the terms are accepted.
+async fn details(
+    State(journey): State<Journey>,
+    session: Session,
+    Query(query): Query<StepQuery>,
+) -> Response {
+    match open_progress(&session, &query.progress).filter(|p| p.terms_accepted) {
+        Some(progress) => details_page(
+            &journey,
+            &session,
+            &progress,
+            &DetailsForm::default(),
+            &DetailsErrors::default(),
+        ),
+        None => start_again(),
+    }
+}
+
 fn details_page(
     journey: &Journey,
     session: &Session,
@@ -235,7 +330,7 @@ fn details_page(
     form: &DetailsForm,
     errors: &DetailsErrors,
 ) -> Response {
-    let Some(sealed) = seal(session, progress) else {
+    let Some(sealed) = seal_progress(session, progress) else {
         return could_not_continue();
     };
     let page = DetailsPage {
@@ -264,24 +359,11 @@ async fn submit_details(
     match form.validate(today()) {
         Ok(details) => {
             progress.details = Some(details);
+            progress.code = None;
             send_code(&journey, &session, progress, CodeSend::First).await
         }
         Err(errors) => details_page(&journey, &session, &progress, &form, &errors),
     }
-}
-
-/// The progress sealed in a form, if it is genuine, unexpired and this
-/// session's.
-fn open_progress(session: &Session, sealed: &str) -> Option<Progress> {
-    session.open_for(SEALED_FOR, sealed).ok()
-}
-
-/// The progress sealed for the next page's form.
-fn seal(session: &Session, progress: &Progress) -> Option<String> {
-    session
-        .seal_for(SEALED_FOR, progress)
-        .inspect_err(|error| tracing::error!(%error, "could not seal the journey's progress"))
-        .ok()
 }
 
 fn start_again() -> Response {
@@ -300,15 +382,35 @@ fn could_not_continue() -> Response {
     )
 }
 
-/// The attempt store (Redis, or memory) could not count: nothing is sent
-/// or checked without a count.
-fn store_unavailable(error: &AttemptError) -> Response {
-    tracing::error!(%error, "attempt store unavailable; no code sent or checked");
+/// The attempt store (Redis, or memory) did not answer: nothing is sent,
+/// checked or signed without it. (Logged where it happened.)
+fn store_unavailable() -> Response {
     pages::error_page(
         StatusCode::SERVICE_UNAVAILABLE,
         "Please try again in a moment",
-        "We cannot handle one-time codes right now. Nothing was checked; try again in a minute.",
+        "We cannot go on with your issuance right now. Nothing was checked or sent; try again in a minute.",
     )
+}
+
+impl Journey {
+    /// The page for trouble that stopped a step.
+    fn trouble(&self, trouble: Trouble) -> Response {
+        match trouble {
+            Trouble::StoreDown => store_unavailable(),
+            Trouble::SessionOver => pages::rejection(&Rejection::Expired, self.dev_start),
+            Trouble::Broken => could_not_continue(),
+        }
+    }
+
+    /// The redirect back to MATTR VII, or the page saying why there is
+    /// none.
+    fn ended(&self, ended: Ended) -> Response {
+        match ended {
+            Ended::Redirect(redirect) => redirect.into_response(),
+            Ended::AlreadyAnswered(finished) => answered::page(finished, self.dev_start),
+            Ended::Trouble(trouble) => self.trouble(trouble),
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -317,49 +419,34 @@ enum CodeSend {
     Again,
 }
 
-/// Sends a new code, if the session may have another, and shows the code
-/// page.
+/// Sends a new code, if the session may have another, and sends the
+/// browser to the code page.
 async fn send_code(
     journey: &Journey,
     session: &Session,
-    mut progress: Progress,
+    progress: Progress,
     send: CodeSend,
 ) -> Response {
-    match journey.sends.attempt(session).await {
-        Ok(_) => {}
-        Err(AttemptError::Exhausted { limit }) => {
-            let error = format!(
-                "You have been sent {limit} codes, the most for one session. Enter the last one you received."
-            );
-            return code_page(journey, session, &progress, Note::Error(error));
+    let verify = &journey.paths.verify;
+    match journey.steps.send_code(session, progress.clone()).await {
+        Dispatch::Sent(progress) => {
+            let note = (send == CodeSend::Again).then_some(NOTE_RESENT);
+            see_step(verify, session, &progress, note)
         }
-        Err(error) => return store_unavailable(&error),
-    }
-    let code = match otp::new_code() {
-        Ok(code) => code,
-        Err(error) => {
-            tracing::error!(%error, "no randomness for a one-time code");
-            return could_not_continue();
+        Dispatch::Exhausted { .. } => see_step(verify, session, &progress, Some(NOTE_SENDS_USED)),
+        // Not a success, so answered in place: choosing "Send a new code"
+        // is the way on.
+        Dispatch::Undelivered => {
+            let problem = "We could not send you a code just now. Wait a moment, then choose “Send a new code”.";
+            code_page(
+                journey,
+                session,
+                &progress,
+                Note::Unavailable(problem.to_owned()),
+            )
         }
-    };
-    let to = Recipient::from_claims(session.claims());
-    if let Err(error) = journey.sender.send(&to, &code).await {
-        tracing::error!(%error, to = %to.masked(journey.sender.channel()), "could not send a one-time code");
-        let problem =
-            "We could not send you a code just now. Wait a moment, then choose “Send a new code”.";
-        return code_page(
-            journey,
-            session,
-            &progress,
-            Note::Unavailable(problem.to_owned()),
-        );
+        Dispatch::Trouble(trouble) => journey.trouble(trouble),
     }
-    progress.code = Some(code);
-    let note = match send {
-        CodeSend::First => Note::None,
-        CodeSend::Again => Note::Notice("A new code is on its way.".to_owned()),
-    };
-    code_page(journey, session, &progress, note)
 }
 
 /// A message on the code page.
@@ -395,16 +482,33 @@ struct CodePage {
     dev_build: bool,
 }
 
+/// The code page as the answer to a form: `422` with an error, `503` when
+/// a code could not be sent.
 fn code_page(journey: &Journey, session: &Session, progress: &Progress, note: Note) -> Response {
-    let Some(sealed) = seal(session, progress) else {
+    let status = match note {
+        Note::None | Note::Notice(_) => StatusCode::OK,
+        Note::Error(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        Note::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    code_page_with_status(journey, session, progress, note, status)
+}
+
+fn code_page_with_status(
+    journey: &Journey,
+    session: &Session,
+    progress: &Progress,
+    note: Note,
+    status: StatusCode,
+) -> Response {
+    let Some(sealed) = seal_progress(session, progress) else {
         return could_not_continue();
     };
-    let channel = journey.sender.channel();
-    let (status, notice, problem, error) = match note {
-        Note::None => (StatusCode::OK, None, None, None),
-        Note::Notice(notice) => (StatusCode::OK, Some(notice), None, None),
-        Note::Error(error) => (StatusCode::UNPROCESSABLE_ENTITY, None, None, Some(error)),
-        Note::Unavailable(problem) => (StatusCode::SERVICE_UNAVAILABLE, None, Some(problem), None),
+    let channel = journey.steps.sender.channel();
+    let (notice, problem, error) = match note {
+        Note::None => (None, None, None),
+        Note::Notice(notice) => (Some(notice), None, None),
+        Note::Error(error) => (None, None, Some(error)),
+        Note::Unavailable(problem) => (None, Some(problem), None),
     };
     let page = CodePage {
         action: action(&journey.paths.verify, session),
@@ -422,6 +526,42 @@ fn code_page(journey: &Journey, session: &Session, progress: &Progress, note: No
     render(status, &page)
 }
 
+/// The code page, with what its `note` says. A GET that shows it, so `200`
+/// even with a message about the last submission.
+async fn code(
+    State(journey): State<Journey>,
+    session: Session,
+    Query(query): Query<StepQuery>,
+) -> Response {
+    let Some(progress) = open_progress(&session, &query.progress).filter(|p| p.details.is_some())
+    else {
+        return start_again();
+    };
+    let note = match query.note.as_str() {
+        NOTE_RESENT => Note::Notice("A new code is on its way.".to_owned()),
+        NOTE_SENDS_USED => Note::Error(steps::sends_used_message(crate::otp::MAX_CODES_SENT)),
+        NOTE_NO_ATTEMPTS => return no_attempts_left(),
+        note => match note
+            .strip_prefix(NOTE_WRONG)
+            .and_then(|left| left.parse::<u64>().ok())
+        {
+            Some(left @ 1..MAX_FAILED_CODES) => Note::Error(steps::wrong_code_message(left)),
+            _ => Note::None,
+        },
+    };
+    code_page_with_status(&journey, &session, &progress, note, StatusCode::OK)
+}
+
+/// Every check of the session was used while its answer was still being
+/// made; had it been made, the answered page would show instead.
+fn no_attempts_left() -> Response {
+    pages::error_page(
+        StatusCode::CONFLICT,
+        "No attempts left",
+        "The one-time code has been entered as many times as allowed for this issuance.",
+    )
+}
+
 #[derive(Deserialize)]
 struct CodeForm {
     #[serde(default)]
@@ -430,62 +570,41 @@ struct CodeForm {
     code: String,
 }
 
-/// Reserves an attempt, then checks the code: however many requests arrive
-/// at once, on however many replicas, no more than `MAX_FAILED_CODES` codes
-/// are ever checked for a session.
+/// Checks the code (see `Steps::check_code`): the right one, or the last
+/// wrong one, ends the journey; a wrong one goes back to the code page.
 async fn verify_code(
     State(journey): State<Journey>,
     session: Session,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let progress = open_progress(&session, &form.progress);
-    let Some((progress, details)) = progress.and_then(|p| {
-        let details = p.details.clone()?;
-        Some((p, details))
-    }) else {
+    let Some(progress) = open_progress(&session, &form.progress).filter(|p| p.details.is_some())
+    else {
         return start_again();
     };
-    let Some(expected) = progress.code.clone() else {
-        // The first code could not be sent: nothing to check yet.
-        let error = "No code has been sent yet. Choose “Send a new code”.".to_owned();
-        return code_page(&journey, &session, &progress, Note::Error(error));
-    };
-    if otp::normalize(&form.code).is_empty() {
-        // Not an attempt: nothing was entered.
-        let error = "Enter the 6-digit code.".to_owned();
-        return code_page(&journey, &session, &progress, Note::Error(error));
-    }
-    let too_many =
-        || format!("The one-time code was entered incorrectly {MAX_FAILED_CODES} times.");
-    let attempt = match journey.checks.attempt(&session).await {
-        Ok(attempt) => attempt,
-        Err(AttemptError::Exhausted { .. }) => {
-            return finish(
-                &session,
-                Ending::TooManyWrongCodes,
-                session.fail(too_many()).redirect(),
-            );
+    let verify = &journey.paths.verify;
+    match journey
+        .steps
+        .check_code(&session, &progress, &form.code)
+        .await
+    {
+        Checked::NothingSent => {
+            let error = "No code has been sent yet. Choose “Send a new code”.".to_owned();
+            code_page(&journey, &session, &progress, Note::Error(error))
         }
-        Err(error) => return store_unavailable(&error),
-    };
-    if otp::matches(&expected, &form.code) {
-        return finish(
-            &session,
-            Ending::Completed,
-            complete_with(&session, details),
-        );
+        Checked::Empty => {
+            let error = "Enter the 6-digit code.".to_owned();
+            code_page(&journey, &session, &progress, Note::Error(error))
+        }
+        Checked::Wrong { left } => {
+            let note = format!("{NOTE_WRONG}{left}");
+            see_step(verify, &session, &progress, Some(&note))
+        }
+        // The code page, opened after this, shows how the session was
+        // answered by then.
+        Checked::NoAttemptsLeft => see_step(verify, &session, &progress, Some(NOTE_NO_ATTEMPTS)),
+        Checked::Ended(ended) => journey.ended(ended),
+        Checked::Trouble(trouble) => journey.trouble(trouble),
     }
-    if attempt.remaining == 0 {
-        return finish(
-            &session,
-            Ending::TooManyWrongCodes,
-            session.fail(too_many()).redirect(),
-        );
-    }
-    let left = attempt.remaining;
-    let plural = if left == 1 { "" } else { "s" };
-    let error = format!("That code is not right. {left} attempt{plural} left.");
-    code_page(&journey, &session, &progress, Note::Error(error))
 }
 
 #[derive(Deserialize)]
@@ -504,64 +623,6 @@ async fn resend_code(
             send_code(&journey, &session, progress, CodeSend::Again).await
         }
         _ => start_again(),
-    }
-}
-
-/// The successful end: the collected details go back to MATTR VII, and the
-/// preferred name is stored on the user record.
-fn complete_with(session: &Session, details: Details) -> Result<HookRedirect, CompletionError> {
-    let Details {
-        preferred_name,
-        date_of_birth,
-    } = details;
-    session
-        .complete()
-        .claim("preferredName", preferred_name)?
-        .claim("dateOfBirth", date_of_birth)?
-        .claim("termsAccepted", true)?
-        .persist(["preferredName"])
-        .redirect()
-}
-
-/// How a journey ended, for the one log line it gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ending {
-    Completed,
-    Declined,
-    TooManyWrongCodes,
-}
-
-/// The redirect back to MATTR VII, or a page saying it could not be made.
-/// Either way one log line says how the journey ended: with the first
-/// characters of its `state`, to find it in the tenant's logs, and never a
-/// claim or a code.
-fn finish(
-    session: &Session,
-    ending: Ending,
-    redirect: Result<HookRedirect, CompletionError>,
-) -> Response {
-    let state: String = session.state().chars().take(6).collect();
-    match redirect {
-        Ok(redirect) => {
-            match ending {
-                Ending::Completed => tracing::info!(state, "interaction completed"),
-                Ending::Declined => {
-                    tracing::info!(state, reason = "terms declined", "interaction failed");
-                }
-                Ending::TooManyWrongCodes => {
-                    tracing::info!(state, reason = "too many wrong codes", "interaction failed");
-                }
-            }
-            redirect.into_response()
-        }
-        Err(error) => {
-            tracing::error!(state, ?ending, %error, "could not complete the interaction");
-            pages::error_page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "We could not finish",
-                "Your answers could not be sent back to the issuer.",
-            )
-        }
     }
 }
 

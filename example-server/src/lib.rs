@@ -1,7 +1,9 @@
 //! An example MATTR VII interaction hook on axum: a welcome page, terms of
 //! service, a details form and a one-time code, then back to MATTR VII with
 //! the collected claims. With no secret configured it also plays MATTR VII,
-//! so the whole journey runs in a browser without a tenant.
+//! so the whole journey runs in a browser without a tenant. The same
+//! journey is a JSON API for a native app under the hook's path
+//! (`{hook}/api/...`), and each session is answered once, whichever way.
 //!
 //! The binary (`cargo run -p example-server`) wraps [`app`]; tests use it
 //! directly.
@@ -16,6 +18,8 @@
 
 #![forbid(unsafe_code)]
 
+mod answered;
+mod api;
 mod claims;
 pub mod config;
 pub mod delivery;
@@ -26,6 +30,7 @@ mod journey;
 pub mod otp;
 pub mod pages;
 pub mod progress;
+mod steps;
 
 use std::future::Future;
 use std::time::Instant;

@@ -13,7 +13,7 @@
 //! | `base.html` | the frame: head, header, main, footer |
 //! | `macros.html` | the progress bar and the list of claims |
 //! | `welcome.html`, `terms.html`, `details.html`, `code.html` | the journey's steps |
-//! | `error.html`, `rejection.html`, `not_found.html`, `landing.html` | the hook's other pages |
+//! | `error.html`, `rejection.html`, `answered.html`, `not_found.html`, `landing.html` | the hook's other pages |
 //! | `dev/*.html` | the simulated MATTR VII (dev mode) |
 
 use askama::Template;
@@ -154,7 +154,7 @@ pub fn label(name: &str) -> String {
 }
 
 /// What most error pages advise.
-const RESTART: &str = "Return to your wallet and start the credential issuance again.";
+pub(crate) const RESTART: &str = "Return to your wallet and start the credential issuance again.";
 
 /// A short error page.
 #[derive(Template)]

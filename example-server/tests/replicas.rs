@@ -130,7 +130,9 @@ struct CodeStep {
     code: String,
 }
 
-/// Walks one session to the code step, each page on the next replica.
+/// Walks one session to the code step, each request on the next replica:
+/// every step that succeeds redirects to the next page (post/redirect/get),
+/// opened on another replica.
 async fn reach_code_step(http: &reqwest::Client, replicas: &[&Replica]) -> CodeStep {
     let token = issuer().session().token();
     let on = |i: usize, path: &str| replicas[i % replicas.len()].url(path);
@@ -141,18 +143,16 @@ async fn reach_code_step(http: &reqwest::Client, replicas: &[&Replica]) -> CodeS
         .unwrap();
     assert_eq!(welcome.status(), StatusCode::OK);
     let terms = format!("/interaction/terms?session_token={token}");
-    let details = http
+    let accepted = http
         .post(on(1, &terms))
         .form(&[("decision", "accept")])
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
-    let code_page = http
+    let details = page_at(http, &on(2, &see_other(&accepted))).await;
+    let given = http
         .post(on(
-            2,
+            3,
             &format!("/interaction/details?session_token={token}"),
         ))
         .form(&[
@@ -162,15 +162,28 @@ async fn reach_code_step(http: &reqwest::Client, replicas: &[&Replica]) -> CodeS
         ])
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    let code_page = page_at(http, &on(4, &see_other(&given))).await;
     CodeStep {
         action: format!("/interaction/verify?session_token={token}"),
         progress: after(&code_page, r#"name="progress" value=""#).to_owned(),
         code: after(&code_page, r#"id="dev-code">"#).to_owned(),
     }
+}
+
+/// Where a step's `303 See Other` leads: a page of the hook.
+fn see_other(response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/interaction/"), "{location}");
+    location
+}
+
+/// The page at `url`, which must be there.
+async fn page_at(http: &reqwest::Client, url: &str) -> String {
+    let response = http.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "{url}");
+    response.text().await.unwrap()
 }
 
 /// Posts `code` to `replica`; the status and the page or redirect.
@@ -230,11 +243,15 @@ async fn wrong_codes_count_across_replicas_and_restarts() {
     let http = client();
     let step = reach_code_step(&http, &[&a, &b]).await;
 
-    let (status, page) = submit_code(&http, &a, &step, wrong(&step.code)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Each wrong code leads back to the code page, opened on the other
+    // replica, which says how many attempts are left.
+    let (status, location) = submit_code(&http, &a, &step, wrong(&step.code)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page = page_at(&http, &b.url(&location)).await;
     assert!(page.contains("2 attempts left"), "{page}");
-    let (status, page) = submit_code(&http, &b, &step, wrong(&step.code)).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, location) = submit_code(&http, &b, &step, wrong(&step.code)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let page = page_at(&http, &a.url(&location)).await;
     assert!(page.contains("1 attempt left"), "{page}");
 
     // A restart keeps the count: it lives in Redis.
@@ -244,11 +261,12 @@ async fn wrong_codes_count_across_replicas_and_restarts() {
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(failed(&location), "the third wrong code fails the issuance");
 
-    // The right code, after the limit, on either replica, never succeeds.
+    // The right code, after the limit, on either replica, never succeeds:
+    // the session was answered, and both replicas know it.
     for replica in [&a, &b] {
-        let (status, location) = submit_code(&http, replica, &step, &step.code).await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        assert!(failed(&location));
+        let (status, page) = submit_code(&http, replica, &step, &step.code).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(page.contains("This issuance has already ended"), "{page}");
     }
 }
 
@@ -268,22 +286,32 @@ async fn parallel_wrong_codes_on_two_replicas_check_at_most_the_limit() {
             tokio::spawn(request.send())
         })
         .collect();
-    let (mut try_again, mut failures) = (0, 0);
+    // Three codes are checked: two lead back to the code page as wrong,
+    // the third fails the issuance. The others check nothing: the page says
+    // the issuance has ended, at once or on the code page they lead to.
+    let (mut try_again, mut failures, mut refused) = (0, 0, 0);
     for request in requests {
         let response = request.await.unwrap().unwrap();
+        let status = response.status();
         match response.headers().get(LOCATION) {
+            Some(location) if location.to_str().unwrap().contains("note=wrong-") => {
+                try_again += 1;
+            }
+            Some(location) if location.to_str().unwrap().starts_with('/') => {
+                assert!(location.to_str().unwrap().contains("note=no-attempts"));
+                refused += 1;
+            }
             Some(location) => {
                 assert!(failed(location.to_str().unwrap()));
                 failures += 1;
             }
             None => {
-                assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-                try_again += 1;
+                assert_eq!(status, StatusCode::CONFLICT);
+                refused += 1;
             }
         }
     }
-    assert!(try_again <= 2, "{try_again} try-again pages");
-    assert_eq!(try_again + failures, 40);
+    assert_eq!((try_again, failures, refused), (2, 1, 37));
 }
 
 #[tokio::test]
@@ -298,6 +326,7 @@ async fn a_redis_outage_checks_no_code() {
     let started = Instant::now();
     let (status, page) = submit_code(&http, &replica, &step, &step.code).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{page}");
+    assert!(page.contains("Please try again in a moment"), "{page}");
     assert!(page.contains("Nothing was checked"), "{page}");
     assert!(started.elapsed() < Duration::from_secs(10), "no hang");
     assert!(replica.logged("attempt store unavailable; no code sent or checked"));

@@ -3,9 +3,12 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use example_server::Config;
-use hook_layer::attempts::AttemptStore;
+use hook_layer::attempts::{
+    AttemptStore, CountFuture, MemoryStore, ReadyFuture, ReserveFuture, StoreError,
+};
 use hook_layer::testing::MockIssuer;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -130,6 +133,55 @@ impl Drop for TestServer {
     }
 }
 
+/// An attempt store that can be taken down and brought back: a
+/// [`MemoryStore`] that fails every call while it is down, as a Redis
+/// outage does.
+#[derive(Default)]
+pub struct SwitchableStore {
+    inner: MemoryStore,
+    down: AtomicBool,
+}
+
+impl SwitchableStore {
+    /// Takes the store down (`true`) or brings it back (`false`).
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    fn is_down(&self) -> bool {
+        self.down.load(Ordering::SeqCst)
+    }
+
+    fn outage() -> StoreError {
+        StoreError::unavailable("connection refused")
+    }
+}
+
+impl AttemptStore for SwitchableStore {
+    fn reserve<'a>(&'a self, key: &'a str, now: u64, expires_at: u64) -> ReserveFuture<'a> {
+        if self.is_down() {
+            return Box::pin(std::future::ready(Err(Self::outage())));
+        }
+        self.inner.reserve(key, now, expires_at)
+    }
+
+    fn count<'a>(&'a self, key: &'a str, now: u64) -> CountFuture<'a> {
+        if self.is_down() {
+            return Box::pin(std::future::ready(Err(Self::outage())));
+        }
+        self.inner.count(key, now)
+    }
+
+    fn ready(&self) -> ReadyFuture<'_> {
+        let ready = if self.is_down() {
+            Err(Self::outage())
+        } else {
+            Ok(())
+        };
+        Box::pin(std::future::ready(ready))
+    }
+}
+
 /// An HTTP client that does not follow redirects, so each hop is checked.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
@@ -176,17 +228,44 @@ pub fn form_actions(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The `Location` of a redirect, if the response is one.
+pub fn location(response: &reqwest::Response) -> Option<String> {
+    let location = response.headers().get(reqwest::header::LOCATION)?;
+    Some(location.to_str().ok()?.to_owned())
+}
+
+/// The value of the query parameter `name` in `url` (a path with a query
+/// will do), percent-decoded.
+pub fn query_param(url: &str, name: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
 /// What came back from a burst of code submissions.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CodeTally {
-    /// "That code is not right" pages.
+    /// Redirects back to the code page saying the code was wrong.
     pub try_again: usize,
     /// Redirects back to MATTR VII that fail the issuance.
     pub failed: usize,
     /// Redirects that complete it.
     pub completed: usize,
+    /// The page saying the issuance has already been completed (409),
+    /// at once or on the code page a refused submission was sent to.
+    pub already_completed: usize,
+    /// The page saying the issuance has already ended (409), likewise.
+    pub already_ended: usize,
     /// Anything else (an error page, say).
     pub other: usize,
+}
+
+impl CodeTally {
+    /// Every answer that signed nothing and says the session was answered.
+    pub fn already_answered(&self) -> usize {
+        self.already_completed + self.already_ended
+    }
 }
 
 /// Posts `code` `count` times at once to the code form on `page` (all
@@ -198,6 +277,10 @@ pub async fn fire_codes(server: &TestServer, page: &str, code: &str, count: usiz
 
 /// As [`fire_codes`], alternating the requests over several servers (the
 /// replicas of one hook) at `bases`.
+///
+/// A submission that found every check used is sent back to the code page;
+/// those redirects are followed once every answer is in, when the page
+/// shows how the session was answered.
 pub async fn fire_codes_at(
     bases: &[&str],
     issuer: &MockIssuer,
@@ -218,24 +301,49 @@ pub async fn fire_codes_at(
     });
     let responses: Vec<_> = requests.collect();
     let mut tally = CodeTally::default();
-    for response in responses {
+    let mut to_follow = Vec::new();
+    for (i, response) in responses.into_iter().enumerate() {
         let response = response.await.expect("task").expect("response");
-        let status = response.status();
-        let location = response.headers().get(reqwest::header::LOCATION).cloned();
-        let text = response.text().await.unwrap_or_default();
-        match (status.as_u16(), location) {
-            (422, _) if text.contains("That code is not right") => tally.try_again += 1,
+        let status = response.status().as_u16();
+        match (status, location(&response)) {
+            (303, Some(location)) if location.starts_with('/') => {
+                let note = query_param(&location, "note").unwrap_or_default();
+                if note.starts_with("wrong-") {
+                    tally.try_again += 1;
+                } else {
+                    to_follow.push(format!("{}{location}", bases[i % bases.len()]));
+                }
+            }
             (303, Some(location)) => {
-                let read = issuer
-                    .read_redirect(location.to_str().unwrap())
-                    .expect("a valid response");
+                let read = issuer.read_redirect(&location).expect("a valid response");
                 match read.outcome {
                     hook_layer::testing::Outcome::Failed { .. } => tally.failed += 1,
                     hook_layer::testing::Outcome::Completed { .. } => tally.completed += 1,
                 }
             }
-            _ => tally.other += 1,
+            (status, _) => {
+                let text = response.text().await.unwrap_or_default();
+                tally.count_page(status, &text);
+            }
         }
     }
+    for url in to_follow {
+        let response = http.get(url).send().await.expect("response");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        tally.count_page(status, &text);
+    }
     tally
+}
+
+impl CodeTally {
+    fn count_page(&mut self, status: u16, text: &str) {
+        match status {
+            409 if text.contains("This issuance has already been completed") => {
+                self.already_completed += 1;
+            }
+            409 if text.contains("This issuance has already ended") => self.already_ended += 1,
+            _ => self.other += 1,
+        }
+    }
 }

@@ -3,11 +3,13 @@
 //! page, on a desktop window and at a phone's viewport (390 x 844 CSS
 //! pixels, Chromium's mobile emulation).
 //!
-//! On every page, at both sizes, it checks that nothing scrolls sideways
-//! and runs axe-core with the WCAG 2.0 and 2.1 A and AA rules, failing on
-//! any violation and printing one summary line per page. It also walks the
-//! journey with the keyboard alone (Tab, Shift-Tab, Enter and typing; no
-//! clicks).
+//! Both journeys (completed, and declined at the terms) and the pages off
+//! them: the page of an answered session, an expired session, the hook
+//! without a token, an unknown address. On every page, at both sizes, it
+//! checks that nothing scrolls sideways and runs axe-core with the WCAG 2.0
+//! and 2.1 A and AA rules, failing on any violation and printing one
+//! summary line per page. It also walks both journeys, at both sizes, with
+//! the keyboard alone (Tab, Shift-Tab, Enter and typing; no clicks).
 //!
 //! Needs Debian's `chromium` and `chromium-driver` on the PATH, and
 //! axe-core from npm (`npm ci --prefix tests/browser`), as found when the
@@ -410,6 +412,8 @@ async fn complete_journey(browser: &mut Browser<'_>, server: &TestServer) {
     click(&client, "button[value=accept]").await;
 
     expect_heading(&client, "A few details").await;
+    // Each step that succeeds lands on the next step's own address.
+    assert_eq!(path(&client).await, "/interaction/details");
     // A bad date first, to see the errors on the form.
     set_date(&client, "2999-01-01").await;
     click(&client, "form button[type=submit]").await;
@@ -439,6 +443,8 @@ async fn complete_journey(browser: &mut Browser<'_>, server: &TestServer) {
     click(&client, "form button[type=submit]").await;
 
     expect_heading(&client, "Enter your one-time code").await;
+    assert_eq!(path(&client).await, "/interaction/verify");
+    let code_page = client.current_url().await.unwrap();
     let code = text(&client, "#dev-code").await;
     assert_eq!(code.len(), 6);
     type_code(&client, &code).await;
@@ -455,6 +461,15 @@ async fn complete_journey(browser: &mut Browser<'_>, server: &TestServer) {
             .contains("That code is not right")
     );
     browser.check("one-time code, wrong code", None).await;
+    // Reloading the page checks nothing and sends nothing.
+    client.refresh().await.unwrap();
+    expect_heading(&client, "Enter your one-time code").await;
+    assert!(
+        text(&client, "#code-error")
+            .await
+            .contains("2 attempts left")
+    );
+    assert_eq!(text(&client, "#dev-code").await, code);
     type_code(&client, &code).await;
     click(&client, "form button[type=submit]").await;
 
@@ -482,6 +497,22 @@ async fn complete_journey(browser: &mut Browser<'_>, server: &TestServer) {
     browser.check("outcome: unknown issuance", None).await;
     click(&client, "a.button").await;
     expect_heading(&client, "Simulated MATTR VII").await;
+
+    // Back to the code page of the answered session: it says so, and
+    // leads on to the simulated MATTR VII.
+    client.goto(code_page.as_str()).await.unwrap();
+    expect_heading(&client, "This issuance has already been completed").await;
+    assert!(client.find(Locator::Css("form")).await.is_err(), "no form");
+    browser
+        .check("already completed", Some("9-already-completed"))
+        .await;
+    click(&client, "a.button[href='/dev']").await;
+    expect_heading(&client, "Simulated MATTR VII").await;
+}
+
+/// The path of the page shown.
+async fn path(client: &Client) -> String {
+    client.current_url().await.unwrap().path().to_owned()
 }
 
 /// Replaces the code field's contents with `code`.
@@ -526,10 +557,20 @@ async fn decline_journey(browser: &mut Browser<'_>, server: &TestServer) {
         .await;
 }
 
-/// The pages off the journey: the hook without a token, and a path that
-/// leads nowhere. In dev mode both lead back to the simulated start page.
+/// The pages off the journey: an expired session, the hook without a
+/// token, and a path that leads nowhere. In dev mode they lead back to the
+/// simulated start page.
 async fn dead_ends(browser: &mut Browser<'_>, server: &TestServer) {
     let client = browser.client.clone();
+    let expired = server.issuer().session().expired().uri("/interaction");
+    client.goto(&server.url(&expired)).await.unwrap();
+    expect_heading(&client, "This session has expired").await;
+    browser
+        .check("rejection: expired session", Some("10-session-expired"))
+        .await;
+    click(&client, "a.button[href='/dev']").await;
+    expect_heading(&client, "Simulated MATTR VII").await;
+
     client.goto(&server.url("/interaction")).await.unwrap();
     expect_heading(&client, "Start from your wallet").await;
     browser.check("rejection: no token", None).await;
@@ -541,21 +582,40 @@ async fn dead_ends(browser: &mut Browser<'_>, server: &TestServer) {
     browser.check("404", None).await;
 }
 
-/// The journey with the keyboard alone: from the start page to the success
-/// outcome with Tab, Shift-Tab, Enter and typing, as WebDriver key actions
-/// on whatever has focus. No element is clicked or sent keys directly;
-/// reading the page (the dev code, where focus is) is allowed.
+/// Both journeys with the keyboard alone, at both sizes: from the start
+/// page to the success outcome, and to the declined one, with Tab,
+/// Shift-Tab, Enter and typing, as WebDriver key actions on whatever has
+/// focus. No element is clicked or sent keys directly; reading the page
+/// (the dev code, where focus is) is allowed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(browser_installed),
     ignore = "Chromium and chromedriver are not installed"
 )]
-async fn the_keyboard_alone_completes_the_journey() {
+async fn the_keyboard_alone_completes_and_declines_the_journey() {
     let server = TestServer::start().await;
     let driver = Driver::start();
-    let client = driver.client(Device::Desktop).await;
-    keyboard_journey(&client, &server).await;
-    client.close().await.unwrap();
+    for device in [Device::Desktop, Device::Phone] {
+        let client = driver.client(device).await;
+        keyboard_journey(&client, &server).await;
+        keyboard_decline(&client, &server).await;
+        client.close().await.unwrap();
+    }
+}
+
+/// Declining the terms with the keyboard alone.
+async fn keyboard_decline(client: &Client, server: &TestServer) {
+    client.goto(&server.url("/dev")).await.unwrap();
+    expect_heading(client, "Simulated MATTR VII").await;
+    tab_to(client, "button[type=submit]").await;
+    keys(client, &[ENTER]).await;
+    expect_heading(client, "Hello, Ada").await;
+    tab_to(client, "button[type=submit]").await;
+    keys(client, &[ENTER]).await;
+    expect_heading(client, "Terms of service").await;
+    tab_to(client, "button[value=decline]").await;
+    keys(client, &[ENTER]).await;
+    expect_heading(client, "Issuance failed").await;
 }
 
 async fn keyboard_journey(client: &Client, server: &TestServer) {
@@ -595,6 +655,7 @@ async fn keyboard_journey(client: &Client, server: &TestServer) {
     keys(client, &[ENTER]).await;
 
     expect_heading(client, "Enter your one-time code").await;
+    assert_eq!(path(client).await, "/interaction/verify");
     let code = text(client, "#dev-code").await;
     tab_to(client, "#code").await;
     type_text(client, &code).await;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use hook_layer::HookSecret;
 use hook_layer::attempts::RedisStore;
 use hook_layer::testing::{Outcome, RedisServer};
-use hook_tests::{TestServer, client, element_text, form_action, input_value};
+use hook_tests::{TestServer, client, element_text, form_action, input_value, location};
 use reqwest::{StatusCode, header::LOCATION};
 
 /// A journey in progress: the session token and the page last served.
@@ -15,6 +15,9 @@ struct Journey<'s> {
     http: reqwest::Client,
     welcome_url: String,
     page: String,
+    /// Where the page last opened with a GET is (path and query): what
+    /// the address bar shows.
+    page_url: String,
 }
 
 impl<'s> Journey<'s> {
@@ -40,8 +43,20 @@ impl<'s> Journey<'s> {
         Self {
             server,
             http,
+            page_url: welcome_url.trim_start_matches(&server.base).to_owned(),
             welcome_url,
             page,
+        }
+    }
+
+    /// A journey for the session `token`, not yet on any page.
+    fn with_token(server: &'s TestServer, token: &str) -> Self {
+        Self {
+            server,
+            http: client(),
+            welcome_url: server.url(&format!("{}?session_token={token}", server.step(""))),
+            page: String::new(),
+            page_url: String::new(),
         }
     }
 
@@ -69,36 +84,66 @@ impl<'s> Journey<'s> {
     async fn submit_page(&mut self, fields: &[(&str, &str)], status: StatusCode) {
         let response = self.submit(fields).await;
         assert_eq!(response.status(), status);
+        assert!(location(&response).is_none());
         self.page = response.text().await.unwrap();
     }
 
+    /// Posts and expects post/redirect/get: a `303` to a page of the
+    /// journey, which is opened and becomes the current page. Its address.
+    async fn submit_and_follow(&mut self, fields: &[(&str, &str)]) -> String {
+        let response = self.submit(fields).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let location = location(&response).unwrap();
+        assert!(location.starts_with('/'), "a page of the hook: {location}");
+        self.open(&location, StatusCode::OK).await;
+        location
+    }
+
+    /// Opens `path_and_query` with a GET, expecting `status`; it becomes
+    /// the current page.
+    async fn open(&mut self, path_and_query: &str, status: StatusCode) {
+        let response = self
+            .http
+            .get(self.server.url(path_and_query))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{path_and_query}");
+        self.page = response.text().await.unwrap();
+        self.page_url = path_and_query.to_owned();
+    }
+
+    /// Opens the current page's address again, as a reload does.
+    async fn reload(&mut self, status: StatusCode) {
+        let url = self.page_url.clone();
+        self.open(&url, status).await;
+    }
+
     async fn open_terms(&mut self) {
-        let url = self.server.url(&format!(
+        let url = format!(
             "{}?session_token={}",
             self.server.step("/terms"),
             self.token()
-        ));
-        self.page = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        );
+        self.open(&url, StatusCode::OK).await;
         assert!(self.page.contains("Terms of service"));
     }
 
     async fn reach_code_step(&mut self) {
         self.open_terms().await;
-        self.submit_page(&[("decision", "accept")], StatusCode::OK)
+        let details = self.submit_and_follow(&[("decision", "accept")]).await;
+        assert!(
+            details.starts_with(&format!("{}?", self.server.step("/details"))),
+            "{details}"
+        );
+        assert!(self.page.contains("A few details"));
+        let code = self
+            .submit_and_follow(&[("preferred_name", "Ada"), ("date_of_birth", "1990-04-21")])
             .await;
-        self.submit_page(
-            &[("preferred_name", "Ada"), ("date_of_birth", "1990-04-21")],
-            StatusCode::OK,
-        )
-        .await;
+        assert!(
+            code.starts_with(&format!("{}?", self.server.step("/verify"))),
+            "{code}"
+        );
         assert!(self.page.contains("Enter your one-time code"));
     }
 
@@ -192,9 +237,7 @@ async fn bad_details_are_shown_on_the_form_and_can_be_corrected() {
     let server = TestServer::start().await;
     let mut journey = Journey::start(&server).await;
     journey.open_terms().await;
-    journey
-        .submit_page(&[("decision", "accept")], StatusCode::OK)
-        .await;
+    journey.submit_and_follow(&[("decision", "accept")]).await;
 
     journey
         .submit_page(
@@ -231,10 +274,7 @@ async fn bad_details_are_shown_on_the_form_and_can_be_corrected() {
     assert!(journey.page.contains("Enter a real date"));
 
     journey
-        .submit_page(
-            &[("preferred_name", "Ada"), ("date_of_birth", "1990-04-21")],
-            StatusCode::OK,
-        )
+        .submit_and_follow(&[("preferred_name", "Ada"), ("date_of_birth", "1990-04-21")])
         .await;
     assert!(journey.page.contains("Enter your one-time code"));
 }
@@ -247,17 +287,13 @@ async fn three_wrong_codes_fail_the_issuance() {
     let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
     let wrong = if code == "000000" { "111111" } else { "000000" };
 
-    journey
-        .submit_page(&[("code", wrong)], StatusCode::UNPROCESSABLE_ENTITY)
-        .await;
+    journey.submit_and_follow(&[("code", wrong)]).await;
     assert!(
         journey
             .page
             .contains("That code is not right. 2 attempts left.")
     );
-    journey
-        .submit_page(&[("code", "12")], StatusCode::UNPROCESSABLE_ENTITY)
-        .await;
+    journey.submit_and_follow(&[("code", "12")]).await;
     assert!(
         journey
             .page
@@ -425,25 +461,23 @@ async fn wrong_codes_cannot_be_reset_by_replaying_a_page() {
 
     for left in ["2 attempts left", "1 attempt left"] {
         journey.page = first_page.clone();
-        journey
-            .submit_page(&[("code", wrong)], StatusCode::UNPROCESSABLE_ENTITY)
-            .await;
+        journey.submit_and_follow(&[("code", wrong)]).await;
         assert!(journey.page.contains(left), "{left}");
     }
     journey.page = first_page.clone();
     let (outcome, _) = journey.submit_expecting_return(&[("code", wrong)]).await;
     assert!(matches!(outcome, Outcome::Failed { .. }));
 
-    // Locked: even the right code, from the untouched first page, fails.
+    // Locked: even the right code, from the untouched first page, signs
+    // nothing; the page says the issuance has ended.
     journey.page = first_page;
-    let response = journey.submit(&[("code", &code)]).await;
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
-    let read = server.issuer().read_redirect(&location).unwrap();
+    journey
+        .submit_page(&[("code", &code)], StatusCode::CONFLICT)
+        .await;
     assert!(
-        matches!(read.outcome, Outcome::Failed { .. }),
-        "{:?}",
-        read.outcome
+        journey.page.contains("This issuance has already ended"),
+        "{}",
+        journey.page
     );
 }
 
@@ -479,12 +513,7 @@ async fn production_mode_guards_only_the_journey() {
         .redirect_url("https://tenant.vii.au01.mattr.global/callback")
         .claim("email", "ada@example.com")
         .token();
-    let mut journey = Journey {
-        server: &server,
-        http: client(),
-        welcome_url: server.url(&format!("/interaction?session_token={token}")),
-        page: String::new(),
-    };
+    let mut journey = Journey::with_token(&server, &token);
     journey.reach_code_step().await;
     assert!(journey.page.contains("has no way to send codes"));
     assert!(!journey.page.contains("dev-code"));
@@ -504,9 +533,7 @@ async fn an_empty_code_asks_for_the_code_without_counting() {
             .await;
         assert!(journey.page.contains("Enter the 6-digit code."));
     }
-    journey
-        .submit_page(&[("code", wrong)], StatusCode::UNPROCESSABLE_ENTITY)
-        .await;
+    journey.submit_and_follow(&[("code", wrong)]).await;
     assert!(
         journey.page.contains("2 attempts left"),
         "the empty codes counted"
@@ -522,41 +549,16 @@ async fn codes_can_be_resent_a_limited_number_of_times() {
     let mut journey = Journey::start(&server).await;
     journey.reach_code_step().await;
     let first = element_text(&journey.page, "dev-code").unwrap().to_owned();
-    let resend = |page: &str| {
-        hook_tests::form_actions(page)
-            .into_iter()
-            .find(|action| action.contains("/resend?"))
-            .expect("a resend form")
-    };
     let mut codes = vec![first];
     for _ in 0..2 {
-        let action = resend(&journey.page);
-        let progress = input_value(&journey.page, "progress").unwrap().to_owned();
-        let response = journey
-            .http
-            .post(server.url(&action))
-            .form(&[("progress", progress.as_str())])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        journey.page = response.text().await.unwrap();
+        resend(&mut journey).await;
         assert!(journey.page.contains("A new code is on its way."));
         codes.push(element_text(&journey.page, "dev-code").unwrap().to_owned());
     }
     // A fourth code is refused; the page keeps the last one.
-    let action = resend(&journey.page);
-    let progress = input_value(&journey.page, "progress").unwrap().to_owned();
-    let response = journey
-        .http
-        .post(server.url(&action))
-        .form(&[("progress", progress.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    journey.page = response.text().await.unwrap();
+    resend(&mut journey).await;
     assert!(journey.page.contains("You have been sent 3 codes"));
+    assert!(!journey.page.contains("A new code is on its way."));
     let last = codes.last().unwrap().clone();
     assert_eq!(element_text(&journey.page, "dev-code"), Some(last.as_str()));
     let (outcome, _) = journey.submit_expecting_return(&[("code", &last)]).await;
@@ -564,9 +566,31 @@ async fn codes_can_be_resent_a_limited_number_of_times() {
     server.stop().await;
 }
 
+/// Chooses "Send a new code" on the code page: a `303` back to the code
+/// page, which becomes the current page.
+async fn resend(journey: &mut Journey<'_>) {
+    let action = hook_tests::form_actions(&journey.page)
+        .into_iter()
+        .find(|action| action.contains("/resend?"))
+        .expect("a resend form");
+    let progress = input_value(&journey.page, "progress").unwrap().to_owned();
+    let response = journey
+        .http
+        .post(journey.server.url(&action))
+        .form(&[("progress", progress.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = location(&response).unwrap();
+    assert!(location.starts_with("/interaction/verify?"), "{location}");
+    journey.open(&location, StatusCode::OK).await;
+}
+
 /// Many wrong codes at once for one session, on a multi-thread runtime:
-/// the attempt is reserved before the code is checked, so at most two
-/// "try again" pages come back and everything else is the failure.
+/// the attempt is reserved before the code is checked, so three codes are
+/// checked: two "try again" redirects, one failure sent back to MATTR VII,
+/// and everything else says the issuance has ended, signing nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 8)]
 async fn parallel_wrong_codes_check_at_most_the_limit() {
     parallel_wrong_codes(TestServer::start().await).await;
@@ -601,11 +625,14 @@ async fn parallel_wrong_codes(server: TestServer) {
     let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     let tally = hook_tests::fire_codes(&server, &journey.page, wrong, 48).await;
-    assert!(tally.try_again <= 2, "{tally:?}");
-    assert_eq!(tally.try_again + tally.failed, 48, "{tally:?}");
-    // And the right code now fails too.
-    let (outcome, _) = journey.submit_expecting_return(&[("code", &code)]).await;
-    assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+    assert_eq!((tally.try_again, tally.failed), (2, 1), "{tally:?}");
+    assert_eq!(tally.completed + tally.other, 0, "{tally:?}");
+    assert_eq!(tally.already_answered(), 45, "{tally:?}");
+    // And the right code now signs nothing either.
+    journey
+        .submit_page(&[("code", &code)], StatusCode::CONFLICT)
+        .await;
+    assert!(journey.page.contains("This issuance has already ended"));
     server.stop().await;
 }
 
@@ -705,4 +732,207 @@ async fn claims_cannot_inject_markup() {
     assert!(!page.contains("<script>alert"), "{page}");
     assert!(!page.contains("<img"), "{page}");
     assert!(page.contains("Hello, &#60;script&#62;"), "{page}");
+}
+
+/// Post/redirect/get: each step that succeeds is a `303` to the next
+/// step's page, so the address bar names the page shown, and reloading it
+/// repeats nothing: no code is sent again, no code checked again.
+#[tokio::test]
+async fn every_step_lands_on_a_page_that_reloads_without_repeating_anything() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.open_terms().await;
+    journey.submit_and_follow(&[("decision", "accept")]).await;
+    assert!(
+        journey
+            .page_url
+            .starts_with("/interaction/details?session_token=")
+    );
+    journey.reload(StatusCode::OK).await;
+    assert!(journey.page.contains("A few details"));
+    journey
+        .submit_and_follow(&[("preferred_name", "Ada"), ("date_of_birth", "1990-04-21")])
+        .await;
+    assert!(
+        journey
+            .page_url
+            .starts_with("/interaction/verify?session_token=")
+    );
+    // The whole journey's state fits an address comfortably.
+    assert!(journey.page_url.len() < 1500, "{}", journey.page_url.len());
+    let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
+
+    // Reloading the code page shows the same code: nothing was sent.
+    for _ in 0..3 {
+        journey.reload(StatusCode::OK).await;
+        assert_eq!(element_text(&journey.page, "dev-code"), Some(code.as_str()));
+    }
+    // A wrong code lands on the code page, saying so; reloading it checks
+    // nothing.
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let after_wrong = journey.submit_and_follow(&[("code", wrong)]).await;
+    assert_eq!(
+        hook_tests::query_param(&after_wrong, "note").as_deref(),
+        Some("wrong-2")
+    );
+    for _ in 0..3 {
+        journey.reload(StatusCode::OK).await;
+        assert!(
+            journey
+                .page
+                .contains("That code is not right. 2 attempts left.")
+        );
+    }
+    journey.submit_and_follow(&[("code", wrong)]).await;
+    assert!(
+        journey.page.contains("1 attempt left"),
+        "the reloads counted"
+    );
+    // The reloads sent no codes: two more may be sent.
+    for _ in 0..2 {
+        resend(&mut journey).await;
+        assert!(journey.page.contains("A new code is on its way."));
+        journey.reload(StatusCode::OK).await;
+    }
+    resend(&mut journey).await;
+    assert!(journey.page.contains("You have been sent 3 codes"));
+    let last = element_text(&journey.page, "dev-code").unwrap().to_owned();
+    let (outcome, _) = journey.submit_expecting_return(&[("code", &last)]).await;
+    assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+    server.stop().await;
+}
+
+/// Twenty submissions of the right code at once: one is signed and sent
+/// back to MATTR VII; every other says the issuance has already been
+/// completed. Then the session is answered, and every page of it says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+async fn parallel_right_codes_are_answered_once() {
+    answered_once(TestServer::start().await).await;
+}
+
+/// The same with the counts and the answer in Redis.
+#[tokio::test(flavor = "multi_thread", worker_threads = 8)]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
+async fn parallel_right_codes_are_answered_once_in_redis() {
+    let redis =
+        RedisServer::start().unwrap_or_else(|error| panic!("redis-server did not start: {error}"));
+    let store = RedisStore::connect(&redis.url()).await.unwrap();
+    answered_once(TestServer::start_with_store(Arc::new(store)).await).await;
+}
+
+async fn answered_once(server: TestServer) {
+    let mut journey = Journey::start(&server).await;
+    journey.reach_code_step().await;
+    let code_page = journey.page.clone();
+    let code_url = journey.page_url.clone();
+    let code = element_text(&code_page, "dev-code").unwrap().to_owned();
+    let tally = hook_tests::fire_codes(&server, &code_page, &code, 20).await;
+    assert_eq!(tally.completed, 1, "{tally:?}");
+    assert_eq!(tally.already_completed, 19, "{tally:?}");
+    assert_eq!(
+        tally.failed + tally.already_ended + tally.try_again + tally.other,
+        0
+    );
+
+    // The last step again, as a reload of it would: nothing is signed.
+    journey.page = code_page;
+    let response = journey.submit(&[("code", &code)]).await;
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    assert!(location(&response).is_none());
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("This issuance has already been completed"),
+        "{page}"
+    );
+    assert!(page.contains("Return to your wallet"), "{page}");
+    assert!(page.contains(r#"href="/dev""#), "dev mode leads on: {page}");
+    // Every page of the session says so, instead of its form.
+    let token = journey.token().to_owned();
+    for url in [
+        format!("/interaction?session_token={token}"),
+        format!("/interaction/terms?session_token={token}"),
+        code_url,
+    ] {
+        journey.open(&url, StatusCode::CONFLICT).await;
+        assert!(
+            journey
+                .page
+                .contains("This issuance has already been completed"),
+            "{url}"
+        );
+        assert!(!journey.page.contains("<form"), "{url}");
+    }
+    for (step, fields) in [
+        ("/interaction/terms", vec![("decision", "decline")]),
+        ("/interaction/resend", vec![("progress", "x")]),
+    ] {
+        let response = journey
+            .http
+            .post(server.url(&format!("{step}?session_token={token}")))
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CONFLICT, "{step}");
+        assert!(location(&response).is_none(), "{step}");
+    }
+    server.stop().await;
+}
+
+/// A declined issuance has ended: its pages say so, and a second decision
+/// signs nothing.
+#[tokio::test]
+async fn a_declined_issuance_says_it_has_ended() {
+    let server = TestServer::start().await;
+    let mut journey = Journey::start(&server).await;
+    journey.open_terms().await;
+    let terms = journey.page.clone();
+    let (outcome, _) = journey
+        .submit_expecting_return(&[("decision", "decline")])
+        .await;
+    assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+    journey.page = terms;
+    for decision in ["decline", "accept"] {
+        let response = journey.submit(&[("decision", decision)]).await;
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let page = response.text().await.unwrap();
+        assert!(page.contains("This issuance has already ended"), "{page}");
+    }
+    let welcome = journey.welcome_url.clone();
+    let response = journey.http.get(&welcome).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("This issuance has already ended"), "{page}");
+    assert!(
+        page.contains("start the credential issuance again"),
+        "{page}"
+    );
+    server.stop().await;
+}
+
+/// While the attempt store is down no page can tell whether its session
+/// was answered: each says to try again in a moment (503), and the journey
+/// goes on when the store is back.
+#[tokio::test]
+async fn a_store_outage_asks_to_try_again() {
+    let store = Arc::new(hook_tests::SwitchableStore::default());
+    let server = TestServer::start_with_store(store.clone()).await;
+    let mut journey = Journey::start(&server).await;
+    journey.reach_code_step().await;
+    let code = element_text(&journey.page, "dev-code").unwrap().to_owned();
+    store.set_down(true);
+    journey
+        .submit_page(&[("code", &code)], StatusCode::SERVICE_UNAVAILABLE)
+        .await;
+    assert!(journey.page.contains("Please try again in a moment"));
+    assert!(journey.page.contains("Nothing was checked"));
+    let welcome = journey.welcome_url.clone();
+    let response = journey.http.get(&welcome).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    store.set_down(false);
+    journey.reload(StatusCode::OK).await;
+    let (outcome, _) = journey.submit_expecting_return(&[("code", &code)]).await;
+    assert!(matches!(outcome, Outcome::Completed { .. }), "{outcome:?}");
+    server.stop().await;
 }

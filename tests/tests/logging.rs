@@ -109,15 +109,13 @@ impl Captured {
 async fn reach_code_step(server: &TestServer, token: &str) -> String {
     let http = client();
     let terms = server.url(&format!("/interaction/terms?session_token={token}"));
-    let details = http
+    let response = http
         .post(terms)
         .form(&[("decision", "accept")])
         .send()
         .await
-        .unwrap()
-        .text()
-        .await
         .unwrap();
+    let details = follow(server, &response).await;
     let response = http
         .post(server.url(&form_action(&details).unwrap()))
         .form(&[
@@ -128,8 +126,16 @@ async fn reach_code_step(server: &TestServer, token: &str) -> String {
         .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    response.text().await.unwrap()
+    follow(server, &response).await
+}
+
+/// The page a step's `303 See Other` leads to.
+async fn follow(server: &TestServer, response: &reqwest::Response) -> String {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = hook_tests::location(response).unwrap();
+    let page = client().get(server.url(&location)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    page.text().await.unwrap()
 }
 
 /// Starts an issuance at the simulated MATTR VII; the session token.

@@ -61,7 +61,9 @@ async fn a_journey_begun_before_a_rotation_completes_after_it() {
 
     // Under the previous secret: accepted, and answered with it.
     let before = as_tenant(PREVIOUS);
-    let (status, location) = decline(&server, &before.session().token()).await;
+    // Each issuance has its own `state`, as MATTR VII's do: a session is
+    // answered once.
+    let (status, location) = decline(&server, &before.session().state("before").token()).await;
     assert_eq!(status, StatusCode::OK);
     let location = location.unwrap();
     let read = before.read_redirect(&location).unwrap();
@@ -77,7 +79,7 @@ async fn a_journey_begun_before_a_rotation_completes_after_it() {
 
     // Under the current secret: answered with it.
     let now = as_tenant(SECRET);
-    let (status, location) = decline(&server, &now.session().token()).await;
+    let (status, location) = decline(&server, &now.session().state("after").token()).await;
     assert_eq!(status, StatusCode::OK);
     assert!(now.read_redirect(&location.unwrap()).is_ok());
 
