@@ -106,10 +106,10 @@ impl RedisServer {
     /// `cfg!(redis_installed)` does, and turns a run that would pass
     /// without testing Redis into a failure.
     ///
-    /// ```
+    /// ```no_run
     /// use hook_layer::testing::RedisServer;
     ///
-    /// #[test]
+    /// // A `#[test]`, next to the tests that need Redis.
     /// fn redis_server_is_installed_where_required() {
     ///     RedisServer::assert_installed_where_required(cfg!(redis_installed));
     /// }
