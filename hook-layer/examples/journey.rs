@@ -18,22 +18,22 @@
 //!
 //! There is no mail here: the code page shows the code it would have sent.
 
+mod demo;
+
 use std::error::Error;
+use std::future::ready;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::http::{StatusCode, Uri, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
+use demo::{Settings, escape};
 use hook_layer::attempts::{AttemptError, AttemptLimiter, MemoryStore};
-use hook_layer::testing::{MockIssuer, Outcome};
-use hook_layer::{
-    CompletionError, HookRedirect, HookSecret, HookSession, InteractionHookLayer, OpenError,
-};
+use hook_layer::{CompletionError, HookRedirect, HookSession, InteractionHookLayer, OpenError};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use tokio::net::TcpListener;
 
 /// Wrong codes allowed per session.
@@ -296,20 +296,11 @@ fn could_not_complete(error: &dyn Error) -> Response {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    demo::run(serve).await
 }
 
-async fn run() -> Result<(), Box<dyn Error>> {
-    let listener = TcpListener::bind(("127.0.0.1", port()?)).await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let settings = settings(&base)?;
-
+/// The hook's pages behind the layer and, in the demo, MATTR VII's.
+async fn serve(listener: TcpListener, settings: Settings) -> Result<(), Box<dyn Error>> {
     let mut layer = InteractionHookLayer::new(settings.secret)
         .issuer(settings.issuer)
         .audience(settings.hook_url);
@@ -322,7 +313,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
     // `RedisStore` (feature `redis`) instead.
     let codes = AttemptLimiter::new("code", CODE_ATTEMPTS, Arc::new(MemoryStore::default()));
 
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/interaction", get(welcome))
         .route("/interaction/email", post(send_code))
         .route("/interaction/code", post(check_code))
@@ -331,138 +322,15 @@ async fn run() -> Result<(), Box<dyn Error>> {
         // token never reaches them.
         .route_layer(layer.claims::<Profile>())
         .with_state(codes);
-
-    let app = match settings.demo {
-        Some(demo) => {
-            println!("open this in a browser: {base}{}", demo.start_uri());
-            app.merge(demo.routes())
-        }
-        None => {
-            println!("listening on {base}; MATTR VII sends holders to /interaction");
-            app
-        }
-    };
+    if let Some(demo) = settings.demo.map(Arc::new) {
+        // The demo's MATTR VII, outside the layer.
+        let again = Arc::clone(&demo);
+        app = app
+            .route("/", get(move || ready(again.start())))
+            .route("/callback", get(move |uri: Uri| ready(demo.callback(&uri))));
+    }
     axum::serve(listener, app).await?;
     Ok(())
-}
-
-/// What the hook needs to know about its tenant, and, in the demo, the
-/// stand-in for MATTR VII.
-struct Settings {
-    secret: HookSecret,
-    issuer: String,
-    hook_url: String,
-    /// Plays MATTR VII when no tenant is configured.
-    demo: Option<Demo>,
-}
-
-/// The tenant from `HOOK_SECRET`, `HOOK_ISSUER` and `HOOK_URL` when all
-/// three are set; otherwise a demo tenant, played by `MockIssuer`, that
-/// sends holders back to this server's `/callback`.
-fn settings(base: &str) -> Result<Settings, Box<dyn Error>> {
-    let names = ["HOOK_SECRET", "HOOK_ISSUER", "HOOK_URL"];
-    match names.map(|name| std::env::var(name).ok()) {
-        [Some(secret), Some(issuer), Some(hook_url)] => Ok(Settings {
-            // Parsing the base64 secret never echoes it in an error.
-            secret: secret
-                .trim()
-                .parse()
-                .map_err(|error| format!("HOOK_SECRET: {error}"))?,
-            issuer,
-            hook_url,
-            demo: None,
-        }),
-        [None, None, None] => {
-            // A fixed secret is fine for a demo on 127.0.0.1 and nothing
-            // else: anyone who reads this file can sign tokens with it.
-            let secret = HookSecret::from_bytes(b"demo only, never in production!!")?;
-            let hook_url = format!("{base}/interaction");
-            let mattr = MockIssuer::new(secret.clone())
-                .hook_url(&hook_url)
-                .redirect_url(format!("{base}/callback"));
-            Ok(Settings {
-                secret,
-                issuer: mattr.tenant_url().to_owned(),
-                hook_url,
-                demo: Some(Demo {
-                    mattr,
-                    base: base.to_owned(),
-                }),
-            })
-        }
-        _ => Err("set all of HOOK_SECRET, HOOK_ISSUER and HOOK_URL, or none for the demo".into()),
-    }
-}
-
-/// `PORT`, or 3000.
-fn port() -> Result<u16, Box<dyn Error>> {
-    match std::env::var("PORT") {
-        Ok(port) => Ok(port.parse().map_err(|_| "PORT must be a port number")?),
-        Err(_) => Ok(3000),
-    }
-}
-
-/// The demo's MATTR VII, on this server: `/` starts an issuance and
-/// `/callback` is where the holder comes back.
-struct Demo {
-    mattr: MockIssuer,
-    /// `http://127.0.0.1:<port>`.
-    base: String,
-}
-
-impl Demo {
-    /// A fresh session token for a sample holder, as MATTR VII would send
-    /// the browser to the hook with it.
-    fn start_uri(&self) -> String {
-        self.mattr
-            .session()
-            .claim("given_name", "Ada")
-            .claim("email", "ada@example.com")
-            .uri("/interaction")
-    }
-
-    fn routes(self) -> Router {
-        Router::new()
-            .route("/", get(start))
-            .route("/callback", get(callback))
-            .with_state(Arc::new(self))
-    }
-}
-
-/// Demo only: starts another issuance.
-async fn start(State(demo): State<Arc<Demo>>) -> Redirect {
-    Redirect::to(&demo.start_uri())
-}
-
-/// Demo only: where MATTR VII would continue the issuance. It reads the
-/// response token as MATTR VII would and shows the outcome.
-async fn callback(State(demo): State<Arc<Demo>>, uri: Uri) -> Response {
-    let outcome = match demo.mattr.read_redirect(&format!("{}{uri}", demo.base)) {
-        Ok(response) => match response.outcome {
-            Outcome::Completed {
-                claims,
-                claims_to_persist,
-            } => json!({
-                "outcome": "completed",
-                "claims": claims,
-                "claimsToPersist": claims_to_persist,
-            }),
-            Outcome::Failed { message } => json!({ "outcome": "failed", "message": message }),
-        },
-        Err(error) => {
-            let refusal = format!("MATTR VII would refuse this response: {error}");
-            return (StatusCode::BAD_REQUEST, refusal).into_response();
-        }
-    };
-    println!(
-        "MATTR VII read: {outcome}; open {}/ to start again",
-        demo.base
-    );
-    let headers = [
-        (header::CONTENT_TYPE, "application/json"),
-        (header::CACHE_CONTROL, "no-store"),
-    ];
-    (headers, format!("{outcome:#}\n")).into_response()
 }
 
 /// A whole HTML page around `body`.
@@ -476,13 +344,4 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 </body></html>"#
     );
     (status, Html(html)).into_response()
-}
-
-/// Text for an HTML page: claims and answers come from outside.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
 }

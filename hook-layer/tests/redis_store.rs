@@ -64,13 +64,7 @@ fn redis_server(args: &[&str]) -> RedisServer {
 /// `HOOK_REQUIRE_REDIS=1` (as `.ci/run` sets) that fails here instead.
 #[test]
 fn redis_server_is_installed_where_required() {
-    let required = std::env::var(RedisServer::REQUIRE_ENV).is_ok_and(|value| value == "1");
-    assert!(
-        cfg!(redis_installed) || !required,
-        "{}=1, but redis-server was not found when the tests were built: \
-         `apt-get install redis-server` or set REDIS_SERVER",
-        RedisServer::REQUIRE_ENV
-    );
+    RedisServer::assert_installed_where_required(cfg!(redis_installed));
 }
 
 fn closed_port() -> u16 {

@@ -610,13 +610,7 @@ async fn parallel_wrong_codes_check_at_most_the_limit_in_redis() {
 /// `HOOK_REQUIRE_REDIS=1` (as `.ci/run` sets) that fails here instead.
 #[test]
 fn redis_server_is_installed_where_required() {
-    let required = std::env::var(RedisServer::REQUIRE_ENV).is_ok_and(|value| value == "1");
-    assert!(
-        cfg!(redis_installed) || !required,
-        "{}=1, but redis-server was not found when the tests were built: \
-         `apt-get install redis-server` or set REDIS_SERVER",
-        RedisServer::REQUIRE_ENV
-    );
+    RedisServer::assert_installed_where_required(cfg!(redis_installed));
 }
 
 async fn parallel_wrong_codes(server: TestServer) {

@@ -84,7 +84,7 @@ impl RedisServer {
                     "SKIPPED: {what}: redis-server is not installed ({error}); \
                      `apt-get install redis-server` or set REDIS_SERVER"
                 );
-                if std::env::var(Self::REQUIRE_ENV).is_ok_and(|value| value == "1") {
+                if Self::required() {
                     panic!("{message}, and {}=1", Self::REQUIRE_ENV);
                 }
                 // Straight to standard error: the test harness captures
@@ -94,6 +94,39 @@ impl RedisServer {
             }
             Err(error) => panic!("{what}: redis-server did not start: {error}"),
         }
+    }
+
+    /// Panics when `redis-server` is required here (`HOOK_REQUIRE_REDIS=1`,
+    /// as CI sets) but `installed` says it was not found.
+    ///
+    /// A build script that finds no `redis-server` marks the tests that
+    /// need it `ignored`, through a `redis_installed` cfg. Those tests
+    /// never run where it is missing, so none of them can notice that it
+    /// should be there; one plain test calling this with
+    /// `cfg!(redis_installed)` does, and turns a run that would pass
+    /// without testing Redis into a failure.
+    ///
+    /// ```no_run
+    /// use hook_layer::testing::RedisServer;
+    ///
+    /// // A `#[test]`, next to the tests that need Redis.
+    /// fn redis_server_is_installed_where_required() {
+    ///     RedisServer::assert_installed_where_required(cfg!(redis_installed));
+    /// }
+    /// ```
+    #[track_caller]
+    pub fn assert_installed_where_required(installed: bool) {
+        assert!(
+            installed || !Self::required(),
+            "{}=1, but redis-server was not found when the tests were built: \
+             `apt-get install redis-server` or set REDIS_SERVER",
+            Self::REQUIRE_ENV
+        );
+    }
+
+    /// Whether a missing `redis-server` fails rather than skips.
+    fn required() -> bool {
+        std::env::var(Self::REQUIRE_ENV).is_ok_and(|value| value == "1")
     }
 
     /// The port the server listens on, on 127.0.0.1.
