@@ -3,7 +3,8 @@
 //! code. What page two needs from page one travels with the browser,
 //! sealed by the session (`seal_for` / `open_for`); wrong codes are limited
 //! per session by an `AttemptLimiter`, which reserves an attempt before the
-//! code is checked.
+//! code is checked; and `Answers` signs one response per session, however
+//! often the last step is submitted.
 //!
 //! ```text
 //! cargo run -p hook-layer --example journey
@@ -31,13 +32,21 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use demo::{Settings, escape};
-use hook_layer::attempts::{AttemptError, AttemptLimiter, MemoryStore};
-use hook_layer::{CompletionError, HookRedirect, HookSession, InteractionHookLayer, OpenError};
+use hook_layer::attempts::{AnswerError, Answers, AttemptError, AttemptLimiter, MemoryStore};
+use hook_layer::{HookRedirect, HookSession, InteractionHookLayer, OpenError};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
 /// Wrong codes allowed per session.
 const CODE_ATTEMPTS: u64 = 3;
+
+/// What the code step keeps across requests: the attempt counts and which
+/// sessions were answered, in one store.
+#[derive(Clone)]
+struct Journey {
+    codes: AttemptLimiter,
+    answers: Answers,
+}
 /// What a sealed value is for: a value sealed for anything else is refused
 /// where this one is expected.
 const CODE_SENT: &str = "code-sent";
@@ -179,7 +188,7 @@ struct CodeForm {
 /// so however many requests arrive at once, no more than `CODE_ATTEMPTS`
 /// codes are ever checked for a session.
 async fn check_code(
-    State(codes): State<AttemptLimiter>,
+    State(journey): State<Journey>,
     session: Session,
     Form(form): Form<CodeForm>,
 ) -> Response {
@@ -205,11 +214,18 @@ async fn check_code(
             Some("Enter the code."),
         );
     }
-    let attempt = match codes.attempt(&session).await {
+    let attempt = match journey.codes.attempt(&session).await {
         Ok(attempt) => attempt,
         // Every attempt is used (another tab, or the back button, got here
-        // first): the issuance fails, as it did for the last wrong code.
-        Err(AttemptError::Exhausted { limit }) => return too_many_wrong_codes(&session, limit),
+        // first). Sign nothing: the request that used the last attempt
+        // answers the session, with the right code or with a failure.
+        Err(AttemptError::Exhausted { .. }) => {
+            return page(
+                StatusCode::CONFLICT,
+                "No attempts left",
+                "<p>Every attempt for this session is used. Go back to your wallet.</p>",
+            );
+        }
         Err(AttemptError::SessionOver) => return session_over(),
         // The store is down: no count, so no check. The holder may try
         // again later.
@@ -218,12 +234,14 @@ async fn check_code(
         Err(error) => return try_again_later(&error),
     };
     if form.code.trim() == sent.code {
-        return verified(&session, &sent).into_response();
+        return answer(verified(&session, &sent, &journey.answers).await);
     }
     if attempt.remaining == 0 {
         // That was the last one: fail the issuance now rather than show a
         // form that can only refuse.
-        return too_many_wrong_codes(&session, codes.limit());
+        let limit = journey.codes.limit();
+        let failure = session.fail(format!("The one-time code was wrong {limit} times"));
+        return answer(failure.redirect_once(&journey.answers).await);
     }
     let left = attempt.remaining;
     let plural = if left == 1 { "" } else { "s" };
@@ -238,30 +256,43 @@ async fn check_code(
 
 /// The right code: the issuance goes on with what the journey learnt, and
 /// MATTR VII is asked to keep the email address on the user record.
-fn verified(session: &Session, sent: &CodeSent) -> Result<HookRedirect, CompletionError> {
+async fn verified(
+    session: &Session,
+    sent: &CodeSent,
+    answers: &Answers,
+) -> Result<HookRedirect, AnswerError> {
     session
         .complete()
-        .claim("email", &sent.email)?
-        .claim("emailVerified", true)?
-        .claim("termsAccepted", true)?
+        .claim("email", &sent.email)
+        .and_then(|completion| completion.claim("emailVerified", true))
+        .and_then(|completion| completion.claim("termsAccepted", true))
+        .map_err(AnswerError::Completion)?
         .persist(["email"])
-        .redirect()
-}
-
-/// Fails the issuance: MATTR VII ends the journey and shows it as failed.
-fn too_many_wrong_codes(session: &Session, limit: u64) -> Response {
-    session
-        .fail(format!("The one-time code was wrong {limit} times"))
-        .redirect()
-        .into_response()
+        .redirect_once(answers)
+        .await
 }
 
 /// "No thanks": the issuance fails.
-async fn decline(session: Session) -> Response {
-    session
-        .fail("The holder declined the terms")
-        .redirect()
-        .into_response()
+async fn decline(State(journey): State<Journey>, session: Session) -> Response {
+    let failure = session.fail("The holder declined the terms");
+    answer(failure.redirect_once(&journey.answers).await)
+}
+
+/// The redirect back to MATTR VII, or why there is none: the session was
+/// answered already (a reload, a second tab), or the store is down.
+fn answer(result: Result<HookRedirect, AnswerError>) -> Response {
+    match result {
+        Ok(redirect) => redirect.into_response(),
+        Err(AnswerError::AlreadyAnswered) => page(
+            StatusCode::CONFLICT,
+            "Already answered",
+            "<p>This issuance has already been completed or has ended. \
+             Go back to your wallet.</p>",
+        ),
+        Err(AnswerError::Store(error)) => try_again_later(&error),
+        Err(AnswerError::SessionOver) => session_over(),
+        Err(error) => could_not_complete(&error),
+    }
 }
 
 /// No attempt could be reserved, so the code is not checked.
@@ -311,7 +342,11 @@ async fn serve(listener: TcpListener, settings: Settings) -> Result<(), Box<dyn 
     }
     // One store for the process; several replicas would share a
     // `RedisStore` (feature `redis`) instead.
-    let codes = AttemptLimiter::new("code", CODE_ATTEMPTS, Arc::new(MemoryStore::default()));
+    let store = Arc::new(MemoryStore::default());
+    let journey = Journey {
+        codes: AttemptLimiter::new("code", CODE_ATTEMPTS, store.clone()),
+        answers: Answers::new(store),
+    };
 
     let mut app = Router::new()
         .route("/interaction", get(welcome))
@@ -321,7 +356,7 @@ async fn serve(listener: TcpListener, settings: Settings) -> Result<(), Box<dyn 
         // Guards the routes above only: a request without a valid session
         // token never reaches them.
         .route_layer(layer.claims::<Profile>())
-        .with_state(codes);
+        .with_state(journey);
     if let Some(demo) = settings.demo.map(Arc::new) {
         // The demo's MATTR VII, outside the layer.
         let again = Arc::clone(&demo);

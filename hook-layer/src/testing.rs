@@ -77,8 +77,11 @@ pub struct MockIssuer {
     hook_url: String,
     redirect_url: String,
     clock: Arc<dyn Clock>,
-    sessions: AtomicU64,
 }
+
+/// Sessions minted in this process, by every `MockIssuer`: each gets a
+/// `state` of its own, as a tenant's do, even from two issuers in one second.
+static SESSIONS: AtomicU64 = AtomicU64::new(0);
 
 impl MockIssuer {
     /// The default tenant URL (`iss` of session tokens).
@@ -101,7 +104,6 @@ impl MockIssuer {
             hook_url: Self::HOOK_URL.to_owned(),
             redirect_url: Self::REDIRECT_URL.to_owned(),
             clock: Arc::new(SystemClock),
-            sessions: AtomicU64::new(0),
         }
     }
 
@@ -145,7 +147,7 @@ impl MockIssuer {
     /// [`SESSION_TIMEOUT`](Self::SESSION_TIMEOUT) and empty claims.
     pub fn session(&self) -> SessionToken<'_> {
         let now = unix_seconds(&*self.clock);
-        let number = self.sessions.fetch_add(1, Ordering::Relaxed) + 1;
+        let number = SESSIONS.fetch_add(1, Ordering::Relaxed) + 1;
         let payload = json!({
             "iss": self.tenant,
             "aud": self.hook_url,

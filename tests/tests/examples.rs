@@ -330,9 +330,30 @@ async fn journey_fails_after_the_last_wrong_code() {
     assert_eq!(callback(&example, last).await, failed);
 
     // Coming back (another tab, the back button): no attempt is left, so
-    // even the right code is not checked and the issuance fails again.
+    // even the right code is not checked, and nothing more is signed.
     let late = submit(&example, &page, &page.sent, &page.code).await;
-    assert_eq!(callback(&example, late).await, failed);
+    assert_eq!(late.status(), StatusCode::CONFLICT);
+    assert!(late.headers().get(LOCATION).is_none());
+    assert!(late.text().await.unwrap().contains("No attempts left"));
+}
+
+#[tokio::test]
+async fn journey_answers_a_session_once() {
+    let example = Example::start("journey");
+    let page = reach_code_page(&example, &example.start).await;
+    let done = submit(&example, &page, &page.sent, &page.code).await;
+    assert_eq!(callback(&example, done).await["outcome"], "completed");
+    // The last step again (a reload, a double tap): nothing more is signed.
+    let again = submit(&example, &page, &page.sent, &page.code).await;
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert!(again.headers().get(LOCATION).is_none());
+    assert!(
+        again
+            .text()
+            .await
+            .unwrap()
+            .contains("already been completed")
+    );
 }
 
 #[tokio::test]
