@@ -531,6 +531,17 @@ enum Ending {
     TooManyWrongCodes,
 }
 
+impl Ending {
+    /// The `ending` label of `example_server_journeys_ended_total`.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Declined => "declined",
+            Self::TooManyWrongCodes => "too_many_wrong_codes",
+        }
+    }
+}
+
 /// The redirect back to MATTR VII, or a page saying it could not be made.
 /// Either way one log line says how the journey ended: with the first
 /// characters of its `state`, to find it in the tenant's logs, and never a
@@ -543,6 +554,8 @@ fn finish(
     let state: String = session.state().chars().take(6).collect();
     match redirect {
         Ok(redirect) => {
+            metrics::counter!(crate::prometheus::JOURNEYS_ENDED, "ending" => ending.label())
+                .increment(1);
             match ending {
                 Ending::Completed => tracing::info!(state, "interaction completed"),
                 Ending::Declined => {

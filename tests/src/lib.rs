@@ -69,6 +69,23 @@ impl TestServer {
         let config = Config::new(SECRET, &base, &format!("{base}{hook_path}"), dev_issuer)
             .map(change)
             .expect("test config");
+        Self::serve(listener, base, config)
+    }
+
+    /// Another server with this one's configuration (tenant, hook URL,
+    /// secret) but attempt counts in `store`, on a port of its own: a
+    /// replica of the same hook, as behind a load balancer. Tokens minted
+    /// by this server's [`issuer`](Self::issuer) are the replica's too.
+    pub async fn replica(&self, store: Arc<dyn AttemptStore>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let local: SocketAddr = listener.local_addr().expect("local address");
+        let config = self.config.clone().with_attempt_store(store, "test");
+        Self::serve(listener, format!("http://{local}"), config)
+    }
+
+    fn serve(listener: TcpListener, base: String, config: Config) -> Self {
         let (stop, stopped) = oneshot::channel::<()>();
         let served = config.clone();
         let task = tokio::spawn(async move {
@@ -174,6 +191,34 @@ pub fn form_actions(html: &str) -> Vec<String> {
     html.match_indices(marker)
         .filter_map(|(at, _)| form_action(&html[at..]))
         .collect()
+}
+
+/// Walks the session `token` to the code step on `server` (terms accepted,
+/// details given); the code page.
+pub async fn reach_code_step(server: &TestServer, token: &str) -> String {
+    let http = client();
+    let terms = server.url(&format!("{}?session_token={token}", server.step("/terms")));
+    let details = http
+        .post(terms)
+        .form(&[("decision", "accept")])
+        .send()
+        .await
+        .expect("terms")
+        .text()
+        .await
+        .expect("the details page");
+    let response = http
+        .post(server.url(&form_action(&details).expect("the details form")))
+        .form(&[
+            ("progress", input_value(&details, "progress").expect("progress")),
+            ("preferred_name", "Ada"),
+            ("date_of_birth", "1990-04-21"),
+        ])
+        .send()
+        .await
+        .expect("details");
+    assert_eq!(response.status(), reqwest::StatusCode::OK, "the code page");
+    response.text().await.expect("the code page")
 }
 
 /// What came back from a burst of code submissions.
