@@ -53,10 +53,9 @@ pub struct Args {
     pub bind: SocketAddr,
 
     /// Keep attempt counts (wrong codes, codes sent) in Redis, e.g.
-    /// redis://127.0.0.1:6379/, so that every replica of the hook shares
-    /// them and they survive restarts. Without it they are kept in memory,
-    /// per process.
-    /// redis:// or, for TLS, rediss://.
+    /// redis://127.0.0.1:6379/ (rediss:// for TLS), so that every replica
+    /// of the hook shares them and they survive restarts. Without it they
+    /// are kept in memory, per process.
     #[arg(long = "redis-url", env = "HOOK_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
