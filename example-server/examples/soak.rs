@@ -121,7 +121,10 @@ async fn soak(args: &Args) -> io::Result<bool> {
         issuer: MockIssuer::new(HookSecret::from_bytes(&key).map_err(io::Error::other)?)
             .tenant(TENANT)
             .hook_url(HOOK_URL),
-        bases: replicas.iter().map(|replica| replica.base.clone()).collect(),
+        bases: replicas
+            .iter()
+            .map(|replica| replica.base.clone())
+            .collect(),
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(Duration::from_secs(10))
@@ -233,7 +236,14 @@ impl Redis {
     fn start(&mut self) -> io::Result<()> {
         let mut child = Command::new(&self.binary)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args(["--save", "", "--appendonly", "yes", "--appendfsync", "always"])
+            .args([
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ])
             .args(["--maxmemory-policy", "noeviction"])
             .arg("--dir")
             .arg(&self.dir)
@@ -359,10 +369,7 @@ impl Replica {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        eprintln!(
-            "replica {} did not stop within 10 s of SIGTERM",
-            self.name
-        );
+        eprintln!("replica {} did not stop within 10 s of SIGTERM", self.name);
     }
 }
 
@@ -462,7 +469,9 @@ impl Run {
                 }
                 Err(error) => format!("{base}: {error}"),
             };
-            lock(&self.tally).failures.push(Failure { sent, done, what });
+            lock(&self.tally)
+                .failures
+                .push(Failure { sent, done, what });
             if Instant::now() > give_up {
                 return None;
             }

@@ -72,12 +72,20 @@ pub struct Args {
 
     /// Trust the certificate authority in this PEM file, instead of the
     /// system's, for rediss:// URLs: a private CA.
-    #[arg(long = "redis-ca-file", env = "HOOK_REDIS_CA_FILE", value_name = "FILE")]
+    #[arg(
+        long = "redis-ca-file",
+        env = "HOOK_REDIS_CA_FILE",
+        value_name = "FILE"
+    )]
     pub redis_ca_file: Option<PathBuf>,
 
     /// Serve Prometheus metrics at /metrics on this address, e.g.
     /// 127.0.0.1:9898, apart from the hook's own. Off when unset.
-    #[arg(long = "metrics-bind", env = "HOOK_METRICS_BIND", value_name = "ADDRESS")]
+    #[arg(
+        long = "metrics-bind",
+        env = "HOOK_METRICS_BIND",
+        value_name = "ADDRESS"
+    )]
     pub metrics_bind: Option<SocketAddr>,
 
     /// How log lines are written to standard output: text, or json (one

@@ -99,7 +99,13 @@ pub fn router(handle: PrometheusHandle) -> Router {
         "/metrics",
         get(move || {
             let text = handle.render();
-            async move { ([(CONTENT_TYPE, TEXT_FORMAT), (CACHE_CONTROL, "no-store")], text).into_response() }
+            async move {
+                (
+                    [(CONTENT_TYPE, TEXT_FORMAT), (CACHE_CONTROL, "no-store")],
+                    text,
+                )
+                    .into_response()
+            }
         }),
     )
 }

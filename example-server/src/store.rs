@@ -53,7 +53,10 @@ pub(crate) async fn connect(
                 }
                 None => RedisStore::connect(url).await,
             };
-            (store.map_err(|error| unusable(setting, "Redis", &error))?, "redis")
+            (
+                store.map_err(|error| unusable(setting, "Redis", &error))?,
+                "redis",
+            )
         }
         (Target::Cluster(urls), root_ca) => {
             let setting = "HOOK_REDIS_CLUSTER_URLS";
@@ -104,7 +107,10 @@ fn target(args: &Args) -> Result<Target<'_>, ConfigError> {
 fn read_root_ca(path: &Path) -> Result<Vec<u8>, ConfigError> {
     let shown = path.display();
     let pem = std::fs::read(path).map_err(|error| {
-        ConfigError::new("HOOK_REDIS_CA_FILE", format!("cannot read {shown}: {error}"))
+        ConfigError::new(
+            "HOOK_REDIS_CA_FILE",
+            format!("cannot read {shown}: {error}"),
+        )
     })?;
     if !pem
         .windows(CERTIFICATE.len())
@@ -190,7 +196,10 @@ mod tests {
             "{empty}"
         );
         let alone = error(&["--redis-ca-file", "/nonexistent/ca.pem"]).await;
-        assert!(alone.starts_with("HOOK_REDIS_CA_FILE: cannot read"), "{alone}");
+        assert!(
+            alone.starts_with("HOOK_REDIS_CA_FILE: cannot read"),
+            "{alone}"
+        );
     }
 
     /// A file in a fresh temporary directory, removed on drop.
@@ -246,7 +255,9 @@ mod tests {
         ])
         .await;
         assert!(
-            plain.starts_with("HOOK_REDIS_URL: HOOK_REDIS_CA_FILE is set, so every URL must be rediss://"),
+            plain.starts_with(
+                "HOOK_REDIS_URL: HOOK_REDIS_CA_FILE is set, so every URL must be rediss://"
+            ),
             "{plain}"
         );
         assert!(!plain.contains("hunter2"), "{plain}");

@@ -27,7 +27,8 @@ fn events(lines: &[String]) -> Vec<Map<String, Value>> {
                 );
             }
             assert!(
-                ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"].contains(&event["level"].as_str().unwrap()),
+                ["ERROR", "WARN", "INFO", "DEBUG", "TRACE"]
+                    .contains(&event["level"].as_str().unwrap()),
                 "{line}"
             );
             event
@@ -88,7 +89,10 @@ async fn json_logs_are_one_object_per_line_without_tokens_codes_or_claims() {
     assert_eq!(refusal["code"], "bad_signature");
     assert_eq!(refusal["path"], "/interaction");
     assert!(
-        refusal["target"].as_str().unwrap().starts_with("hook_layer"),
+        refusal["target"]
+            .as_str()
+            .unwrap()
+            .starts_with("hook_layer"),
         "{refusal:?}"
     );
     let ended = find(&events, "interaction completed");

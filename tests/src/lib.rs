@@ -210,7 +210,10 @@ pub async fn reach_code_step(server: &TestServer, token: &str) -> String {
     let response = http
         .post(server.url(&form_action(&details).expect("the details form")))
         .form(&[
-            ("progress", input_value(&details, "progress").expect("progress")),
+            (
+                "progress",
+                input_value(&details, "progress").expect("progress"),
+            ),
             ("preferred_name", "Ada"),
             ("date_of_birth", "1990-04-21"),
         ])

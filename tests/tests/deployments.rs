@@ -127,7 +127,10 @@ async fn a_redis_outage_mid_journey_asks_to_try_again_and_the_journey_goes_on() 
     until_readyz(&server, StatusCode::OK).await;
     let (status, text) = submit_code(&server, &page, wrong(&code)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(text.contains("1 attempt left"), "the count survived: {text}");
+    assert!(
+        text.contains("1 attempt left"),
+        "the count survived: {text}"
+    );
     let (status, location) = submit_code(&server, &page, &code).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     let read = server.issuer().read_redirect(&location).unwrap();
@@ -244,7 +247,11 @@ async fn two_replicas_on_a_redis_cluster_count_wrong_codes_together() {
     }
     // Two counts per session: codes sent and codes checked.
     let key_counts = cluster.key_counts();
-    assert_eq!(key_counts.iter().sum::<u64>(), 2 * sessions, "{key_counts:?}");
+    assert_eq!(
+        key_counts.iter().sum::<u64>(),
+        2 * sessions,
+        "{key_counts:?}"
+    );
     assert!(
         key_counts.iter().filter(|keys| **keys > 0).count() >= 2,
         "{key_counts:?}"

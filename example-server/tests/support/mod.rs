@@ -130,8 +130,7 @@ impl Server {
         // The reader thread sees the end of the pipe once the process is
         // gone; give it a moment to take the last lines.
         let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline
-            && !self.lines().iter().any(|line| line.contains("stopped"))
+        while Instant::now() < deadline && !self.lines().iter().any(|line| line.contains("stopped"))
         {
             std::thread::sleep(Duration::from_millis(20));
         }
