@@ -17,7 +17,9 @@
 #   SOAK_PROFILE=debug SOAK_DURATION=30 scripts/soak.sh   # as CI runs it
 #
 # Also: SOAK_WORKERS (journeys in flight, default 8), SOAK_RESTARTS
-# (default 2), SOAK_DOWN (seconds Redis stays down, default 2).
+# (default 2), SOAK_DOWN (seconds Redis stays down, default 2), and
+# SOAK_PERSISTENCE=no, a control run on a Redis without persistence, whose
+# restarts forget the counts: it should fail.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +28,12 @@ workers=${SOAK_WORKERS:-8}
 restarts=${SOAK_RESTARTS:-2}
 down=${SOAK_DOWN:-2}
 profile=${SOAK_PROFILE:-release}
+control=()
+case "${SOAK_PERSISTENCE:-yes}" in
+  yes) ;;
+  no) control=(--no-persistence) ;;
+  *) echo "SOAK_PERSISTENCE: yes or no, not $SOAK_PERSISTENCE" >&2; exit 2 ;;
+esac
 
 case "$profile" in
   release) build=(--release); dir=release ;;
@@ -52,4 +60,4 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 # later.
 exec timeout --foreground --kill-after=10 "$((duration + 300))" \
   "$bin/examples/soak" --server "$bin/example-server" --redis-server "$(command -v redis-server)" \
-  --duration "$duration" --workers "$workers" --restarts "$restarts" --down "$down"
+  --duration "$duration" --workers "$workers" --restarts "$restarts" --down "$down" "${control[@]}"

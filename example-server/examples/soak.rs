@@ -60,6 +60,10 @@ struct Args {
     /// Seconds Redis stays down at each restart.
     #[arg(long, default_value_t = 2.0)]
     down: f64,
+    /// Run Redis without persistence, as a control: its restarts forget
+    /// the counts, and the run should find sessions over the limit.
+    #[arg(long)]
+    no_persistence: bool,
 }
 
 #[tokio::main]
@@ -104,7 +108,11 @@ async fn stopped() -> ExitCode {
 /// Runs the soak; whether it passed.
 async fn soak(args: &Args) -> io::Result<bool> {
     let scratch = Scratch::new()?;
-    let mut redis = Redis::new(&args.redis_server, scratch.0.join("redis"))?;
+    let mut redis = Redis::new(
+        &args.redis_server,
+        scratch.0.join("redis"),
+        !args.no_persistence,
+    )?;
     redis.start()?;
     let redis = Arc::new(Mutex::new(redis));
     let mut key = [0u8; 32];
@@ -133,9 +141,14 @@ async fn soak(args: &Args) -> io::Result<bool> {
         sessions: AtomicU64::new(0),
         tally: Mutex::new(Tally::default()),
     });
+    let persistence = if args.no_persistence {
+        "no persistence"
+    } else {
+        "appendonly yes, appendfsync always"
+    };
     println!(
-        "soak: {} s, {} journeys at a time on 2 replicas; Redis (appendonly yes, appendfsync always) \
-         killed and started again {} times, down {} s each",
+        "soak: {} s, {} journeys at a time on 2 replicas; Redis ({persistence}) killed and \
+         started again {} times, down {} s each",
         args.duration, args.workers, args.restarts, args.down
     );
 
@@ -215,11 +228,13 @@ struct Redis {
     binary: PathBuf,
     dir: PathBuf,
     port: u16,
+    /// `appendonly yes` with every write fsynced, or nothing on disk.
+    persistent: bool,
     child: Option<Child>,
 }
 
 impl Redis {
-    fn new(binary: &Path, dir: PathBuf) -> io::Result<Self> {
+    fn new(binary: &Path, dir: PathBuf, persistent: bool) -> io::Result<Self> {
         std::fs::create_dir_all(&dir)?;
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
             .local_addr()?
@@ -228,6 +243,7 @@ impl Redis {
             binary: binary.to_owned(),
             dir,
             port,
+            persistent,
             child: None,
         })
     }
@@ -236,14 +252,8 @@ impl Redis {
     fn start(&mut self) -> io::Result<()> {
         let mut child = Command::new(&self.binary)
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-            ])
+            .args(["--save", "", "--appendfsync", "always"])
+            .args(["--appendonly", if self.persistent { "yes" } else { "no" }])
             .args(["--maxmemory-policy", "noeviction"])
             .arg("--dir")
             .arg(&self.dir)
