@@ -3,7 +3,7 @@
 # every write fsynced, noeviction) and two example-server replicas sharing
 # it; journeys with wrong and right codes alternate between the replicas
 # for a few minutes while Redis is killed and started again twice. The
-# driver is example-server's `soak` example (example-server/examples/soak.rs).
+# driver is example-server's `soak` example (example-server/examples/soak/).
 #
 # Reports journeys run, sessions that got more code checks than the limit
 # (must be 0), 5xx or failed requests outside the outage windows (must be
