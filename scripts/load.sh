@@ -12,6 +12,7 @@
 #
 #   scripts/load.sh                               # 3 rounds of 5 s per route, 32 connections
 #   LOAD_ROUNDS=5 LOAD_DURATION=10s scripts/load.sh
+#   LOAD_METRICS=1 scripts/load.sh                # with the Prometheus recorder on (HOOK_METRICS_BIND)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,7 @@ duration=${LOAD_DURATION:-5s}
 rounds=${LOAD_ROUNDS:-3}
 connections=${LOAD_CONNECTIONS:-32}
 threads=${LOAD_THREADS:-1}
+metrics=${LOAD_METRICS:-0}
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
@@ -49,6 +51,9 @@ trap 'exit 143' TERM
 secret=$(head -c 32 /dev/urandom | base64)
 other_secret=$(head -c 32 /dev/urandom | base64)
 
+metrics_bind=()
+if [ "$metrics" = 1 ]; then metrics_bind=(--metrics-bind 127.0.0.1:0); fi
+
 # Production mode behind an imagined proxy: the hook's public URL is the
 # audience; the server itself listens on a free loopback port.
 HOOK_SECRET=$secret \
@@ -56,7 +61,7 @@ HOOK_ISSUER=https://tenant.vii.au01.mattr.global \
 HOOK_URL=https://hook.example.com/interaction \
 HOOK_BIND=127.0.0.1:0 \
 RUST_LOG=warn,example_server=info \
-  "$release/example-server" --load-test-routes >"$workdir/server.log" 2>&1 &
+  "$release/example-server" --load-test-routes "${metrics_bind[@]}" >"$workdir/server.log" 2>&1 &
 server_pid=$!
 
 address=""
@@ -90,6 +95,10 @@ fi
 
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 echo "page: ${hook_size% *} bytes; wrk: $threads thread(s), $connections connections; $rounds rounds of $duration per route"
+if [ "$metrics" = 1 ]; then
+  metrics_url=$(grep -o 'metrics at http://[0-9.:]*/metrics' "$workdir/server.log" | head -n1 | cut -d' ' -f3)
+  echo "Prometheus recorder on: $metrics_url"
+fi
 echo
 
 # One wrk run; appends "rps p50 p90 p99 non-2xx socket-errors" to $name.runs.
@@ -134,3 +143,7 @@ echo
 awk -v hook="$(median_run hook | cut -d' ' -f1)" -v plain="$(median_run no-layer | cut -d' ' -f1)" \
   'BEGIN { printf "hook / no-layer throughput (medians): %.1f%%\n", 100 * hook / plain }'
 echo "server peak memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"
+if [ "$metrics" = 1 ]; then
+  # The recorder counted the run: accepted tokens and refusals.
+  curl -s "$metrics_url" | grep -E '^hook_layer_tokens_(accepted|refused)_total'
+fi

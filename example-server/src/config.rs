@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
 use hook_layer::HookSecret;
-use hook_layer::attempts::{AttemptStore, MemoryStore, RedisStore};
+use hook_layer::attempts::{AttemptStore, MemoryStore};
 pub use hook_layer::config::ConfigError;
 use hook_layer::config::{HookSettings, TenantSettings};
 use url::Url;
@@ -45,18 +46,57 @@ pub struct Args {
     /// tenant entry with issuer, hook_url, and secrets or secret_env), instead
     /// of HOOK_SECRET, HOOK_ISSUER and HOOK_URL.
     #[arg(long, env = "HOOK_TENANTS", value_name = "FILE")]
-    pub tenants: Option<std::path::PathBuf>,
+    pub tenants: Option<PathBuf>,
 
     /// Address to listen on.
     #[arg(long, env = "HOOK_BIND", default_value = "127.0.0.1:3000")]
     pub bind: SocketAddr,
 
     /// Keep attempt counts (wrong codes, codes sent) in Redis, e.g.
-    /// redis://127.0.0.1:6379/, so that every replica of the hook shares
-    /// them and they survive restarts. Without it they are kept in memory,
-    /// per process.
+    /// redis://127.0.0.1:6379/ (rediss:// for TLS), so that every replica
+    /// of the hook shares them and they survive restarts. Without it they
+    /// are kept in memory, per process.
     #[arg(long = "redis-url", env = "HOOK_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+
+    /// Keep attempt counts in a Redis Cluster instead of one server: some
+    /// of its nodes' URLs (redis:// or rediss://), separated by commas; the
+    /// others are learnt from them. Not with HOOK_REDIS_URL.
+    #[arg(
+        long = "redis-cluster-urls",
+        env = "HOOK_REDIS_CLUSTER_URLS",
+        hide_env_values = true,
+        value_name = "URLS"
+    )]
+    pub redis_cluster_urls: Option<String>,
+
+    /// Trust the certificate authority in this PEM file, instead of the
+    /// system's, for rediss:// URLs: a private CA.
+    #[arg(
+        long = "redis-ca-file",
+        env = "HOOK_REDIS_CA_FILE",
+        value_name = "FILE"
+    )]
+    pub redis_ca_file: Option<PathBuf>,
+
+    /// Serve Prometheus metrics at /metrics on this address, e.g.
+    /// 127.0.0.1:9898, apart from the hook's own. Off when unset.
+    #[arg(
+        long = "metrics-bind",
+        env = "HOOK_METRICS_BIND",
+        value_name = "ADDRESS"
+    )]
+    pub metrics_bind: Option<SocketAddr>,
+
+    /// How log lines are written to standard output: text, or json (one
+    /// JSON object per line, for a log collector).
+    #[arg(
+        long = "log-format",
+        env = "HOOK_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
 
     /// Also serve the simulated MATTR VII (and show one-time codes on
     /// screen) when HOOK_SECRET is set. Always on without it.
@@ -70,6 +110,16 @@ pub struct Args {
     pub load_test_routes: bool,
 }
 
+/// How log lines are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One readable line per event.
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `target`, `message`
+    /// and the event's own fields at the top level.
+    Json,
+}
+
 /// Everything the app needs, validated: the hook settings every
 /// deployment has (read by `hook_layer::config`), plus this server's own.
 #[derive(Clone)]
@@ -80,7 +130,7 @@ pub struct Config {
     pub settings: HookSettings,
     /// Where attempt counts live: memory by default, Redis when configured.
     pub attempts: Arc<dyn AttemptStore>,
-    /// `"memory"` or `"redis"`, for logs.
+    /// `"memory"`, `"redis"` or `"redis-cluster"`, for logs.
     pub attempts_kind: &'static str,
     /// Serve the simulated MATTR VII under `/dev` and show one-time codes
     /// (`dev` feature only).
@@ -269,17 +319,17 @@ impl Config {
         self
     }
 
-    /// Connects to the Redis of `--redis-url`, if set, and keeps attempt
-    /// counts there. A Redis that cannot be reached is a configuration
-    /// error: the hook must not start with limits it cannot keep.
+    /// Connects to the Redis of `--redis-url` (one server) or
+    /// `--redis-cluster-urls` (a cluster), if either is set, trusting the CA
+    /// of `--redis-ca-file` if set, and keeps attempt counts there. A Redis
+    /// that cannot be reached is a configuration error, as are both
+    /// settings at once: the hook must not start with limits it cannot
+    /// keep. No error shows a URL (it may hold a password).
     pub async fn connect_store(self, args: &Args) -> Result<Self, ConfigError> {
-        let Some(url) = &args.redis_url else {
-            return Ok(self);
-        };
-        let store = RedisStore::connect(url).await.map_err(|error| {
-            ConfigError::new("HOOK_REDIS_URL", format!("cannot use Redis: {error}"))
-        })?;
-        Ok(self.with_attempt_store(Arc::new(store), "redis"))
+        Ok(match crate::store::connect(args).await? {
+            Some((store, kind)) => self.with_attempt_store(store, kind),
+            None => self,
+        })
     }
 
     /// The first tenant: the one the simulated MATTR VII plays.
@@ -312,7 +362,7 @@ fn base_url(local: SocketAddr) -> String {
 }
 
 /// Paths the server uses itself, which the journey must not shadow.
-const RESERVED_PATHS: [&str; 4] = ["/healthz", "/assets", "/dev", "/load-test"];
+const RESERVED_PATHS: [&str; 5] = ["/healthz", "/readyz", "/assets", "/dev", "/load-test"];
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -551,6 +601,10 @@ mod tests {
         assert_eq!(
             with("https://h.example/dev/hook"),
             "HOOK_URL: its path collides with the server's own /dev"
+        );
+        assert_eq!(
+            with("https://h.example/readyz"),
+            "HOOK_URL: its path collides with the server's own /readyz"
         );
         assert_eq!(
             error(&["--issuer", "https://t.example"]),

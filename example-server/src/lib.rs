@@ -30,31 +30,41 @@ mod journey;
 pub mod otp;
 pub mod pages;
 pub mod progress;
+pub mod prometheus;
 mod steps;
+mod store;
 
 use std::future::Future;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use hook_layer::attempts::AttemptStore;
+use http::StatusCode;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use tokio::net::TcpListener;
 
 pub use claims::UserClaims;
-pub use config::{Args, Config, ConfigError};
+pub use config::{Args, Config, ConfigError, LogFormat};
 #[cfg(feature = "dev")]
 pub use dev_issuer::{CALLBACK_PATH, START_PATH};
 
-/// The whole server: the hook journey, `/healthz`, the stylesheet, a 404
-/// page for anything else and, in dev mode, the simulated MATTR VII under
-/// `/dev`.
+/// The whole server: the hook journey, `/healthz` and `/readyz`, the
+/// stylesheet, a 404 page for anything else and, in dev mode, the simulated
+/// MATTR VII under `/dev`.
 pub fn app(config: &Config) -> Router {
     let dev_start = dev_start(config);
+    let store = Arc::clone(&config.attempts);
     let mut app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || readiness(Arc::clone(&store), READY_WITHIN)),
+        )
         .route("/assets/style.css", get(stylesheet))
         .merge(journey::router(config));
     #[cfg(feature = "dev")]
@@ -96,6 +106,48 @@ pub async fn serve(
         .await
 }
 
+/// How long `/readyz` waits for the attempt store before it says "not
+/// ready": well within a probe's usual timeout, and far beyond a healthy
+/// Redis round trip.
+pub const READY_WITHIN: Duration = Duration::from_secs(1);
+
+/// `/readyz`: whether the hook can serve a whole journey now. Verifying
+/// tokens needs nothing but the secret; the code step needs the attempt
+/// store, so readiness is the store answering within `within`. (`/healthz`
+/// only says that the process serves requests: restarting it would not
+/// bring Redis back.)
+async fn readiness(store: Arc<dyn AttemptStore>, within: Duration) -> Response {
+    let (status, body) = match tokio::time::timeout(within, store.ready()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready\n"),
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "not ready: the attempt store does not answer");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the attempt store does not answer\n",
+            )
+        }
+        Err(_) => {
+            tracing::warn!(
+                within_ms = within.as_millis() as u64,
+                "not ready: the attempt store did not answer in time"
+            );
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "not ready: the attempt store did not answer in time\n",
+            )
+        }
+    };
+    (
+        status,
+        [
+            (CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 async fn stylesheet() -> Response {
     (
         [
@@ -107,13 +159,17 @@ async fn stylesheet() -> Response {
         .into_response()
 }
 
-/// One line per request, at debug level. The query string is left out: on
-/// hook routes it holds the session token, a bearer credential.
+/// One line per request, at debug level, and one count by status class
+/// (see [`prometheus`]). The query string is left out: on hook routes it
+/// holds the session token, a bearer credential.
 async fn log_request(request: Request, next: Next) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = Instant::now();
     let response = next.run(request).await;
-    tracing::debug!(%method, path, status = response.status().as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
+    let status = response.status();
+    metrics::counter!(prometheus::RESPONSES, "class" => prometheus::status_class(status))
+        .increment(1);
+    tracing::debug!(%method, path, status = status.as_u16(), elapsed_us = started.elapsed().as_micros() as u64, "request");
     response
 }

@@ -1,23 +1,20 @@
 //! `cargo run -p example-server`: see `--help`.
 
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
-use example_server::{Args, Config};
+use example_server::{Args, Config, LogFormat, prometheus};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_ansi(std::io::stdout().is_terminal())
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,hook_layer=debug")),
-        )
-        .init();
+    // clap reports a bad setting (HOOK_LOG_FORMAT included) on standard
+    // error and exits with status 2 before any logging is set up.
     let args = Args::parse();
+    init_logging(args.log_format);
     // Startup errors go straight to standard error, whatever RUST_LOG says.
 
     let listener = match TcpListener::bind(args.bind).await {
@@ -34,6 +31,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // Before anything is served: hook-layer registers its counters with the
+    // recorder on their first use.
+    let metrics = match args.metrics_bind {
+        Some(address) => match start_metrics(address).await {
+            Ok(metrics) => Some(metrics),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let config = match Config::from_args(&args, local) {
         Ok(config) => config.connect_store(&args).await,
         Err(error) => Err(error),
@@ -46,6 +52,20 @@ async fn main() -> ExitCode {
         }
     };
 
+    if let Some((listener, handle)) = metrics {
+        let address = listener
+            .local_addr()
+            .map_or_else(|_| "?".to_owned(), |address| address.to_string());
+        tracing::info!("metrics at http://{address}/metrics");
+        // Served until the process exits, so that the last scrape can
+        // still see a graceful shutdown's final counts.
+        tokio::spawn(async move {
+            let until_exit = std::future::pending();
+            if let Err(error) = prometheus::serve(listener, handle, until_exit).await {
+                tracing::error!("metrics server error: {error}");
+            }
+        });
+    }
     tracing::info!(
         issuer = config.tenant().issuer,
         hook_url = config.tenant().hook_url,
@@ -66,6 +86,42 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logs to standard output, as text (coloured on a terminal) or as one
+/// JSON object per line; `RUST_LOG` filters, default
+/// `info,hook_layer=debug`. Both formats write the same events with the
+/// same fields, so what is kept out of one (tokens, secrets, codes, claim
+/// values) is kept out of the other.
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,hook_layer=debug"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.with_ansi(std::io::stdout().is_terminal()).init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .init(),
+    }
+}
+
+/// Listens on `address` for `/metrics` and installs the Prometheus
+/// recorder; exit status 2 if the address is unusable.
+async fn start_metrics(
+    address: SocketAddr,
+) -> Result<(TcpListener, metrics_exporter_prometheus::PrometheusHandle), ExitCode> {
+    let listener = TcpListener::bind(address).await.map_err(|error| {
+        eprintln!("HOOK_METRICS_BIND: cannot listen on {address}: {error}");
+        ExitCode::from(2)
+    })?;
+    let handle = prometheus::install_recorder().map_err(|error| {
+        eprintln!("HOOK_METRICS_BIND: cannot record metrics: {error}");
+        ExitCode::FAILURE
+    })?;
+    Ok((listener, handle))
 }
 
 /// Says that dev mode is on and, last, which URL to open.

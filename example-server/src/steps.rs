@@ -157,6 +157,8 @@ impl Steps {
         let state: String = session.state().chars().take(6).collect();
         let error = match answer {
             Ok(redirect) => {
+                metrics::counter!(crate::prometheus::JOURNEYS_ENDED, "ending" => ending.label())
+                    .increment(1);
                 match ending {
                     Ending::Completed => tracing::info!(state, "interaction completed"),
                     Ending::Declined => {
@@ -241,6 +243,17 @@ enum Ending {
     Completed,
     Declined,
     TooManyWrongCodes,
+}
+
+impl Ending {
+    /// The `ending` label of `example_server_journeys_ended_total`.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Completed => "completed",
+            Self::Declined => "declined",
+            Self::TooManyWrongCodes => "too_many_wrong_codes",
+        }
+    }
 }
 
 /// Something other than the holder's answers stopped a step.

@@ -13,6 +13,12 @@ fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         .env_remove("HOOK_SECRET")
         .env_remove("HOOK_ISSUER")
         .env_remove("HOOK_URL")
+        .env_remove("HOOK_TENANTS")
+        .env_remove("HOOK_REDIS_URL")
+        .env_remove("HOOK_REDIS_CLUSTER_URLS")
+        .env_remove("HOOK_REDIS_CA_FILE")
+        .env_remove("HOOK_METRICS_BIND")
+        .env_remove("HOOK_LOG_FORMAT")
         .env("HOOK_BIND", "127.0.0.1:0")
         .envs(env.iter().copied())
         .output()
@@ -26,7 +32,46 @@ fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 fn bad_settings_exit_with_status_2_naming_the_setting() {
     // A constant, so that the slices below are too.
     const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    // A whole production configuration, so that a build without dev mode
+    // gets as far as the setting under test.
+    const HOOK: [(&str, &str); 3] = [
+        ("HOOK_SECRET", SECRET),
+        ("HOOK_ISSUER", "https://t.example"),
+        ("HOOK_URL", "https://h.example/interaction"),
+    ];
+    const BOTH: [(&str, &str); 5] = [
+        HOOK[0],
+        HOOK[1],
+        HOOK[2],
+        ("HOOK_REDIS_URL", "redis://:hunter2@127.0.0.1:1/"),
+        ("HOOK_REDIS_CLUSTER_URLS", "redis://:hunter2@127.0.0.1:1/"),
+    ];
+    // Nothing listens on ports 1 and 2.
+    const CLUSTER: [(&str, &str); 4] = [
+        HOOK[0],
+        HOOK[1],
+        HOOK[2],
+        (
+            "HOOK_REDIS_CLUSTER_URLS",
+            "redis://:hunter2@127.0.0.1:1/, redis://:hunter2@127.0.0.1:2/",
+        ),
+    ];
+    const CA: [(&str, &str); 5] = [
+        HOOK[0],
+        HOOK[1],
+        HOOK[2],
+        ("HOOK_REDIS_URL", "rediss://:hunter2@127.0.0.1:1/"),
+        ("HOOK_REDIS_CA_FILE", "/nonexistent/ca.pem"),
+    ];
     let mut cases: Vec<(&[(&str, &str)], &str)> = vec![
+        (&[("HOOK_LOG_FORMAT", "xml")], "--log-format"),
+        (&[("HOOK_METRICS_BIND", "nowhere")], "--metrics-bind"),
+        (&BOTH, "HOOK_REDIS_CLUSTER_URLS: not with HOOK_REDIS_URL"),
+        (
+            &CLUSTER,
+            "HOOK_REDIS_CLUSTER_URLS: cannot use the Redis Cluster",
+        ),
+        (&CA, "HOOK_REDIS_CA_FILE: cannot read /nonexistent/ca.pem"),
         (
             &[("HOOK_SECRET", "not base64!")],
             "HOOK_SECRET: not standard base64",
@@ -64,7 +109,25 @@ fn bad_settings_exit_with_status_2_naming_the_setting() {
             !output.contains(&SECRET[..12]),
             "the secret was printed: {output}"
         );
+        assert!(
+            !output.contains("hunter2"),
+            "a Redis password was printed: {output}"
+        );
     }
+}
+
+/// `HOOK_METRICS_BIND` on an address already in use: exit status 2 before
+/// anything is served.
+#[test]
+fn a_metrics_address_in_use_exits_with_status_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (code, output) = run_with(&[], &[("HOOK_METRICS_BIND", &address)]);
+    assert_eq!(code, 2, "{output}");
+    assert!(
+        output.contains(&format!("HOOK_METRICS_BIND: cannot listen on {address}")),
+        "{output}"
+    );
 }
 
 /// `--dev-issuer` with a real secret: the simulated MATTR VII would mint

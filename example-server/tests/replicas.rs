@@ -6,212 +6,16 @@
 //! built, see build.rs) those tests are `ignored`, and
 //! `HOOK_REQUIRE_REDIS=1` (as `.ci/run` sets) makes that a failure.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod support;
+
+use std::io::Write;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use hook_layer::HookSecret;
-use hook_layer::testing::{MockIssuer, Outcome, RedisServer};
+use hook_layer::testing::RedisServer;
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_example-server");
-const SECRET: &[u8; 32] = b"replica tests share this secret!";
-const TENANT: &str = "http://127.0.0.1:9";
-const HOOK_URL: &str = "http://127.0.0.1:9/interaction";
-
-fn issuer() -> MockIssuer {
-    MockIssuer::new(HookSecret::from_bytes(SECRET).unwrap())
-        .tenant(TENANT)
-        .hook_url(HOOK_URL)
-}
-
-/// One example-server process with the shared secret and Redis, showing
-/// codes on screen (`--dev-issuer`) so the test can read them.
-struct Replica {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Replica {
-    fn start(redis_url: &str) -> Self {
-        let mut child = Command::new(BINARY)
-            .arg("--dev-issuer")
-            .env(
-                "HOOK_SECRET",
-                base64::engine::general_purpose::STANDARD.encode(SECRET),
-            )
-            .env("HOOK_ISSUER", TENANT)
-            .env("HOOK_URL", HOOK_URL)
-            .env("HOOK_BIND", "127.0.0.1:0")
-            .env("HOOK_REDIS_URL", redis_url)
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the binary starts");
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let base = loop {
-            assert!(Instant::now() < deadline, "no listening line logged");
-            let line = lines.next().expect("the server logs").unwrap();
-            if let Some(address) = line.split("listening on ").nth(1) {
-                assert!(line.contains("attempts=\"redis\""), "{line}");
-                let address = address.split_whitespace().next().unwrap();
-                break format!("http://{address}");
-            }
-        };
-        // Keep reading the log, so the server never blocks on a full pipe.
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let kept = Arc::clone(&log);
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                kept.lock().unwrap().push(line);
-            }
-        });
-        Self { child, base, log }
-    }
-
-    /// Waits up to 5 s for a log line containing `text`.
-    fn logged(&self, text: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if self
-                .log
-                .lock()
-                .unwrap()
-                .iter()
-                .any(|line| line.contains(text))
-            {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        false
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-/// The text between `before` and the next `"` or `<`.
-fn after<'h>(html: &'h str, before: &str) -> &'h str {
-    let start = html
-        .find(before)
-        .unwrap_or_else(|| panic!("{before} in {html}"))
-        + before.len();
-    let end = html[start..].find(['"', '<']).unwrap();
-    &html[start..start + end]
-}
-
-/// A journey at its code step: the page's form action, sealed progress and
-/// (dev mode) code.
-struct CodeStep {
-    action: String,
-    progress: String,
-    code: String,
-}
-
-/// Walks one session to the code step, each request on the next replica:
-/// every step that succeeds redirects to the next page (post/redirect/get),
-/// opened on another replica.
-async fn reach_code_step(http: &reqwest::Client, replicas: &[&Replica]) -> CodeStep {
-    let token = issuer().session().token();
-    let on = |i: usize, path: &str| replicas[i % replicas.len()].url(path);
-    let welcome = http
-        .get(on(0, &format!("/interaction?session_token={token}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(welcome.status(), StatusCode::OK);
-    let terms = format!("/interaction/terms?session_token={token}");
-    let accepted = http
-        .post(on(1, &terms))
-        .form(&[("decision", "accept")])
-        .send()
-        .await
-        .unwrap();
-    let details = page_at(http, &on(2, &see_other(&accepted))).await;
-    let given = http
-        .post(on(
-            3,
-            &format!("/interaction/details?session_token={token}"),
-        ))
-        .form(&[
-            ("progress", after(&details, r#"name="progress" value=""#)),
-            ("preferred_name", "Ada"),
-            ("date_of_birth", "1990-04-21"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let code_page = page_at(http, &on(4, &see_other(&given))).await;
-    CodeStep {
-        action: format!("/interaction/verify?session_token={token}"),
-        progress: after(&code_page, r#"name="progress" value=""#).to_owned(),
-        code: after(&code_page, r#"id="dev-code">"#).to_owned(),
-    }
-}
-
-/// Where a step's `303 See Other` leads: a page of the hook.
-fn see_other(response: &reqwest::Response) -> String {
-    assert_eq!(response.status(), StatusCode::SEE_OTHER);
-    let location = response.headers()[LOCATION].to_str().unwrap().to_owned();
-    assert!(location.starts_with("/interaction/"), "{location}");
-    location
-}
-
-/// The page at `url`, which must be there.
-async fn page_at(http: &reqwest::Client, url: &str) -> String {
-    let response = http.get(url).send().await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK, "{url}");
-    response.text().await.unwrap()
-}
-
-/// Posts `code` to `replica`; the status and the page or redirect.
-async fn submit_code(
-    http: &reqwest::Client,
-    replica: &Replica,
-    step: &CodeStep,
-    code: &str,
-) -> (StatusCode, String) {
-    let response = http
-        .post(replica.url(&step.action))
-        .form(&[("progress", step.progress.as_str()), ("code", code)])
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    match response.headers().get(LOCATION) {
-        Some(location) => (status, location.to_str().unwrap().to_owned()),
-        None => (status, response.text().await.unwrap()),
-    }
-}
-
-fn failed(location: &str) -> bool {
-    matches!(
-        issuer().read_redirect(location).unwrap().outcome,
-        Outcome::Failed { .. }
-    )
-}
+use support::{BINARY, Server, client, failed, page_at, reach_code_step, submit_code, wrong};
 
 fn redis_server() -> RedisServer {
     RedisServer::start().unwrap_or_else(|error| panic!("redis-server did not start: {error}"))
@@ -224,16 +28,19 @@ fn redis_server_is_installed_where_required() {
     RedisServer::assert_installed_where_required(cfg!(redis_installed));
 }
 
-fn wrong(code: &str) -> &'static str {
-    if code == "000000" { "111111" } else { "000000" }
+/// One example-server process with the shared secret and Redis.
+fn replica(redis_url: &str) -> Server {
+    let server = Server::start(&[("HOOK_REDIS_URL", redis_url)]);
+    assert!(server.logged("attempts=\"redis\""), "{:?}", server.lines());
+    server
 }
 
 #[tokio::test]
 #[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn wrong_codes_count_across_replicas_and_restarts() {
     let redis = redis_server();
-    let a = Replica::start(&redis.url());
-    let mut b = Replica::start(&redis.url());
+    let a = replica(&redis.url());
+    let mut b = replica(&redis.url());
     let http = client();
     let step = reach_code_step(&http, &[&a, &b]).await;
 
@@ -250,7 +57,7 @@ async fn wrong_codes_count_across_replicas_and_restarts() {
 
     // A restart keeps the count: it lives in Redis.
     drop(b);
-    b = Replica::start(&redis.url());
+    b = replica(&redis.url());
     let (status, location) = submit_code(&http, &b, &step, wrong(&step.code)).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert!(failed(&location), "the third wrong code fails the issuance");
@@ -268,7 +75,7 @@ async fn wrong_codes_count_across_replicas_and_restarts() {
 #[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn parallel_wrong_codes_on_two_replicas_check_at_most_the_limit() {
     let redis = redis_server();
-    let replicas = [Replica::start(&redis.url()), Replica::start(&redis.url())];
+    let replicas = [replica(&redis.url()), replica(&redis.url())];
     let http = client();
     let step = reach_code_step(&http, &[&replicas[0], &replicas[1]]).await;
     let bad = wrong(&step.code);
@@ -312,7 +119,7 @@ async fn parallel_wrong_codes_on_two_replicas_check_at_most_the_limit() {
 #[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
 async fn a_redis_outage_checks_no_code() {
     let redis = redis_server();
-    let replica = Replica::start(&redis.url());
+    let replica = replica(&redis.url());
     let http = client();
     let step = reach_code_step(&http, &[&replica]).await;
     drop(redis);

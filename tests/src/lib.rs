@@ -72,6 +72,23 @@ impl TestServer {
         let config = Config::new(SECRET, &base, &format!("{base}{hook_path}"), dev_issuer)
             .map(change)
             .expect("test config");
+        Self::serve(listener, base, config)
+    }
+
+    /// Another server with this one's configuration (tenant, hook URL,
+    /// secret) but attempt counts in `store`, on a port of its own: a
+    /// replica of the same hook, as behind a load balancer. Tokens minted
+    /// by this server's [`issuer`](Self::issuer) are the replica's too.
+    pub async fn replica(&self, store: Arc<dyn AttemptStore>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let local: SocketAddr = listener.local_addr().expect("local address");
+        let config = self.config.clone().with_attempt_store(store, "test");
+        Self::serve(listener, format!("http://{local}"), config)
+    }
+
+    fn serve(listener: TcpListener, base: String, config: Config) -> Self {
         let (stop, stopped) = oneshot::channel::<()>();
         let served = config.clone();
         let task = tokio::spawn(async move {
@@ -241,6 +258,51 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
     url::form_urlencoded::parse(query.as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
+}
+
+/// Walks the session `token` to the code step on `server` (terms accepted,
+/// details given, each step's redirect followed); the code page.
+pub async fn reach_code_step(server: &TestServer, token: &str) -> String {
+    let http = client();
+    let follow = |response: reqwest::Response, what: &str| {
+        assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER, "{what}");
+        server.url(&location(&response).expect("a redirect"))
+    };
+    let terms = server.url(&format!("{}?session_token={token}", server.step("/terms")));
+    let accepted = http
+        .post(terms)
+        .form(&[("decision", "accept")])
+        .send()
+        .await
+        .expect("terms");
+    let details = http
+        .get(follow(accepted, "terms"))
+        .send()
+        .await
+        .expect("the details page")
+        .text()
+        .await
+        .expect("the details page");
+    let given = http
+        .post(server.url(&form_action(&details).expect("the details form")))
+        .form(&[
+            (
+                "progress",
+                input_value(&details, "progress").expect("progress"),
+            ),
+            ("preferred_name", "Ada"),
+            ("date_of_birth", "1990-04-21"),
+        ])
+        .send()
+        .await
+        .expect("details");
+    let response = http
+        .get(follow(given, "details"))
+        .send()
+        .await
+        .expect("the code page");
+    assert_eq!(response.status(), reqwest::StatusCode::OK, "the code page");
+    response.text().await.expect("the code page")
 }
 
 /// What came back from a burst of code submissions.
