@@ -155,6 +155,8 @@ impl Run {
         if page(welcome, "welcome")?.is_none() {
             return Ok(None);
         }
+        // Each step that succeeds redirects to the next page
+        // (post/redirect/get), opened on the other replica.
         let terms = self
             .send(replica, |base| {
                 self.http
@@ -162,7 +164,7 @@ impl Run {
                     .form(&[("decision", "accept")])
             })
             .await;
-        let Some(details) = page(terms, "terms")? else {
+        let Some(details) = self.follow(replica, terms, "terms").await? else {
             return Ok(None);
         };
         let progress = after(&details, r#"name="progress" value=""#).ok_or("details: no form")?;
@@ -177,7 +179,7 @@ impl Run {
                     ])
             })
             .await;
-        let Some(code_page) = page(sent, "details")? else {
+        let Some(code_page) = self.follow(replica, sent, "details").await? else {
             return Ok(None);
         };
         let progress = after(&code_page, r#"name="progress" value=""#)
@@ -211,6 +213,31 @@ impl Run {
         Ok(Some(completed))
     }
 
+    /// The page a step's `303 See Other` leads to, opened on the next
+    /// replica; `None` when abandoned.
+    async fn follow(
+        &self,
+        replica: &mut usize,
+        answer: Option<Answer>,
+        step: &str,
+    ) -> Result<Option<String>, String> {
+        let Some(answer) = answer else {
+            return Ok(None);
+        };
+        let location = match (answer.status, answer.location) {
+            (StatusCode::SEE_OTHER, Some(location)) if location.starts_with('/') => location,
+            (status, location) => return Err(format!("{step}: {status} to {location:?}")),
+        };
+        let page = self
+            .send(replica, |base| self.http.get(format!("{base}{location}")))
+            .await;
+        match page {
+            None => Ok(None),
+            Some(page) if page.status == StatusCode::OK => Ok(Some(page.body)),
+            Some(page) => Err(format!("{step}, then {location}: {}", page.status)),
+        }
+    }
+
     pub(crate) async fn submit(
         &self,
         replica: &mut usize,
@@ -233,7 +260,8 @@ impl Run {
 /// What one session's code answers showed.
 #[derive(Default)]
 pub(crate) struct Session {
-    /// "That code is not right" pages.
+    /// Wrong codes answered by a way back to the code page ("That code is
+    /// not right").
     pub(crate) try_again: u64,
     /// Wrong codes answered (a "not right" page or a failing redirect):
     /// each took one attempt from the session's count.
@@ -252,18 +280,26 @@ impl Session {
         issuer: &MockIssuer,
     ) -> Result<bool, String> {
         self.wrong_answered += 1;
-        match (answer.status, outcome(answer, issuer)?) {
-            (StatusCode::UNPROCESSABLE_ENTITY, None)
-                if answer.body.contains("That code is not right") =>
-            {
-                self.try_again += 1;
-                // With a limit of 3, the third wrong code fails the
-                // issuance: a third "not right" page is a fourth check.
-                if self.try_again >= MAX_FAILED_CODES {
-                    self.over_limit = true;
-                }
-                Ok(false)
+        if answer.status == StatusCode::SEE_OTHER && back_to_the_hook(answer, "note=wrong-") {
+            self.try_again += 1;
+            // With a limit of 3, the third wrong code fails the issuance:
+            // a third "not right" answer is a fourth check.
+            if self.try_again >= MAX_FAILED_CODES {
+                self.over_limit = true;
             }
+            return Ok(false);
+        }
+        if answer.status == StatusCode::SEE_OTHER && back_to_the_hook(answer, "note=no-attempts") {
+            // Every check is used although fewer wrong codes were answered:
+            // an attempt counted just before Redis went down, whose answer
+            // was lost (counts can end one too high, never too low).
+            self.ended = true;
+            if self.wrong_answered < MAX_FAILED_CODES {
+                self.refused_early = true;
+            }
+            return Ok(true);
+        }
+        match (answer.status, outcome(answer, issuer)?) {
             (StatusCode::SEE_OTHER, Some(false)) => {
                 self.ended = true;
                 if self.wrong_answered < MAX_FAILED_CODES {
@@ -272,7 +308,7 @@ impl Session {
                 Ok(true)
             }
             (StatusCode::SEE_OTHER, Some(true)) => Err("a wrong code completed".to_owned()),
-            (status, _) => Err(format!("wrong code: {status}")),
+            (status, _) => Err(format!("wrong code: {status} to {:?}", answer.location)),
         }
     }
 
@@ -282,6 +318,18 @@ impl Session {
         answer: &Answer,
         issuer: &MockIssuer,
     ) -> Result<bool, String> {
+        // Refused without signing: the session was answered (it failed),
+        // or no attempt was left.
+        let refused = (answer.status == StatusCode::CONFLICT
+            && answer.body.contains("This issuance has already ended"))
+            || (answer.status == StatusCode::SEE_OTHER
+                && back_to_the_hook(answer, "note=no-attempts"));
+        if refused {
+            if !self.ended && self.wrong_answered < MAX_FAILED_CODES {
+                self.refused_early = true;
+            }
+            return Ok(false);
+        }
         match (answer.status, outcome(answer, issuer)?) {
             (StatusCode::SEE_OTHER, Some(true)) => {
                 if self.ended || self.wrong_answered >= MAX_FAILED_CODES {
@@ -295,9 +343,18 @@ impl Session {
                 }
                 Ok(false)
             }
-            (status, _) => Err(format!("right code: {status}")),
+            (status, _) => Err(format!("right code: {status} to {:?}", answer.location)),
         }
     }
+}
+
+/// Whether `answer` leads back to a page of the hook whose address has
+/// `note` (post/redirect/get), rather than to MATTR VII.
+fn back_to_the_hook(answer: &Answer, note: &str) -> bool {
+    answer
+        .location
+        .as_deref()
+        .is_some_and(|location| location.starts_with('/') && location.contains(note))
 }
 
 /// For a redirect back, whether it completes the issuance.
