@@ -330,6 +330,18 @@ impl Session {
             }
             return Ok(false);
         }
+        // Completed by an earlier try of this same request, whose answer
+        // was lost while Redis went down: the retry signs nothing more.
+        if answer.status == StatusCode::CONFLICT
+            && answer
+                .body
+                .contains("This issuance has already been completed")
+        {
+            if self.ended || self.wrong_answered >= MAX_FAILED_CODES {
+                self.over_limit = true;
+            }
+            return Ok(true);
+        }
         match (answer.status, outcome(answer, issuer)?) {
             (StatusCode::SEE_OTHER, Some(true)) => {
                 if self.ended || self.wrong_answered >= MAX_FAILED_CODES {
