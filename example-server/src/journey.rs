@@ -107,6 +107,10 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
         answers: steps.answers.clone(),
         refusals: WebRefusals { dev_start },
     };
+    let answered_guard = middleware::from_fn_with_state(
+        guard,
+        answered::refuse_answered::<WebRefusals>,
+    );
     let mut router = Router::new()
         .route(&paths.welcome, get(welcome))
         .route(&paths.terms, get(terms).post(decide_terms))
@@ -114,16 +118,19 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
         .route(&paths.verify, get(code).post(verify_code))
         .route(&paths.resend, post(resend_code))
         // Inside the layer: the session is verified before it is looked up.
-        .route_layer(middleware::from_fn_with_state(
-            guard,
-            answered::refuse_answered::<WebRefusals>,
-        ))
+        .route_layer(answered_guard.clone())
         // `route_layer`: only matched routes are guarded, so an unknown path is
         // a 404, not a refused token.
         .route_layer(layer);
     if config.load_test_routes {
-        // Added after `.route_layer`, so outside it.
-        router = router.route(LOAD_TEST_WELCOME, get(unguarded_welcome));
+        // Added after `.route_layer`, so outside the layer; with the same
+        // answered-session guard, which without a session has nothing to
+        // look up, so that only the layer (and the lookup it enables) tells
+        // the two pages apart.
+        router = router.route(
+            LOAD_TEST_WELCOME,
+            get(unguarded_welcome).route_layer(answered_guard),
+        );
     }
     let api = crate::api::router(config, steps.clone());
     router
