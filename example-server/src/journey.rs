@@ -107,10 +107,8 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
         answers: steps.answers.clone(),
         refusals: WebRefusals { dev_start },
     };
-    let answered_guard = middleware::from_fn_with_state(
-        guard,
-        answered::refuse_answered::<WebRefusals>,
-    );
+    let answered_guard =
+        middleware::from_fn_with_state(guard, answered::refuse_answered::<WebRefusals>);
     let mut router = Router::new()
         .route(&paths.welcome, get(welcome))
         .route(&paths.terms, get(terms).post(decide_terms))
