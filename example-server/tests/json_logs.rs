@@ -4,10 +4,8 @@
 
 mod support;
 
-use hook_layer::HookSecret;
-use reqwest::StatusCode;
 use serde_json::{Map, Value};
-use support::{Server, client, completed, issuer, reach_code_step_with, submit_code, wrong};
+use support::{Server, issuer, wrong_right_and_forged};
 
 /// The events of `lines`, each of which must be a JSON object with the
 /// fields every event has.
@@ -52,29 +50,12 @@ async fn json_logs_are_one_object_per_line_without_tokens_codes_or_claims() {
         ("HOOK_LOG_FORMAT", "json"),
         ("RUST_LOG", "info,hook_layer=debug,example_server=debug"),
     ]);
-    let http = client();
     let token = issuer()
         .session()
         .claim("given_name", "Zebedee")
         .claim("email", "zebedee@example.com")
         .token();
-    let step = reach_code_step_with(&http, &[&server], token).await;
-    let (status, location) = submit_code(&http, &server, &step, wrong(&step.code)).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(location.contains("note=wrong-2"), "{location}");
-    let (status, location) = submit_code(&http, &server, &step, &step.code).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(completed(&location));
-    let forged = issuer()
-        .session()
-        .signed_with(&HookSecret::from_bytes(&[3; 32]).unwrap())
-        .token();
-    let refused = http
-        .get(server.url(&format!("/interaction?session_token={forged}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let walked = wrong_right_and_forged(&server, token).await;
     let lines = server.stop();
     let events = events(&lines);
 
@@ -125,7 +106,7 @@ async fn json_logs_are_one_object_per_line_without_tokens_codes_or_claims() {
     let log = searched.join("\n");
     let secret = support::secret_base64();
     for never in [
-        step.code.as_str(),
+        walked.code.as_str(),
         "Zebedee",
         "zebedee@example.com",
         "1990-04-21",
@@ -134,7 +115,7 @@ async fn json_logs_are_one_object_per_line_without_tokens_codes_or_claims() {
     ] {
         assert!(!log.contains(never), "{never} in the log: {log}");
     }
-    for token in [&step.token, &forged] {
+    for token in &walked.tokens {
         for segment in token.split('.') {
             assert!(!log.contains(segment), "part of a token in the log: {log}");
         }

@@ -6,9 +6,8 @@ mod support;
 
 use std::collections::BTreeMap;
 
-use hook_layer::HookSecret;
 use reqwest::StatusCode;
-use support::{Server, client, completed, issuer, reach_code_step, submit_code, wrong};
+use support::{Server, client, issuer, wrong_right_and_forged};
 
 /// The samples of a Prometheus text page: `name{labels}` to value.
 fn samples(text: &str) -> BTreeMap<String, f64> {
@@ -64,24 +63,7 @@ async fn a_scrape_shows_journeys_codes_and_forged_tokens() {
     let on_hook = client().get(server.url("/metrics")).send().await.unwrap();
     assert_eq!(on_hook.status(), StatusCode::NOT_FOUND);
 
-    let http = client();
-    let step = reach_code_step(&http, &[&server]).await;
-    let (status, location) = submit_code(&http, &server, &step, wrong(&step.code)).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(location.contains("note=wrong-2"), "{location}");
-    let (status, location) = submit_code(&http, &server, &step, &step.code).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    assert!(completed(&location));
-    let forged = issuer()
-        .session()
-        .signed_with(&HookSecret::from_bytes(&[3; 32]).unwrap())
-        .token();
-    let refused = http
-        .get(server.url(&format!("/interaction?session_token={forged}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let walked = wrong_right_and_forged(&server, issuer().session().token()).await;
 
     let text = scrape(&metrics).await;
     let samples = samples(&text);
@@ -139,7 +121,7 @@ async fn a_scrape_shows_journeys_codes_and_forged_tokens() {
         "{text}"
     );
     // Labels come from fixed sets and the configuration, never a token.
-    for token in [&step.token, &forged] {
+    for token in &walked.tokens {
         for segment in token.split('.') {
             assert!(!text.contains(segment), "part of a token: {text}");
         }

@@ -287,3 +287,40 @@ pub fn completed(location: &str) -> bool {
 pub fn wrong(code: &str) -> &'static str {
     if code == "000000" { "111111" } else { "000000" }
 }
+
+/// What the metrics and log tests have the server do: the session `token`
+/// walked to the code step, one wrong code, the right one (which
+/// completes), then a forged token refused. Returns what must appear in no
+/// log line and no metric.
+pub async fn wrong_right_and_forged(server: &Server, token: String) -> Walked {
+    let http = client();
+    let step = reach_code_step_with(&http, &[server], token).await;
+    let (status, location) = submit_code(&http, server, &step, wrong(&step.code)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(location.contains("note=wrong-2"), "{location}");
+    let (status, location) = submit_code(&http, server, &step, &step.code).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(completed(&location));
+    let forged = issuer()
+        .session()
+        .signed_with(&HookSecret::from_bytes(&[3; 32]).unwrap())
+        .token();
+    let refused = http
+        .get(server.url(&format!("/interaction?session_token={forged}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    Walked {
+        code: step.code,
+        tokens: [step.token, forged],
+    }
+}
+
+/// What [`wrong_right_and_forged`] used.
+pub struct Walked {
+    /// The one-time code.
+    pub code: String,
+    /// The session token, and the forged one.
+    pub tokens: [String; 2],
+}

@@ -542,6 +542,20 @@ mod tests {
         encoded.parse().unwrap()
     }
 
+    /// A session token signed with `key`, from `tenant`, for `hook_url`.
+    fn token(key: &str, tenant: &str, hook_url: &str) -> String {
+        MockIssuer::new(secret(key))
+            .tenant(tenant)
+            .hook_url(hook_url)
+            .session()
+            .token()
+    }
+
+    /// Whether `layer` refuses `token`.
+    fn refused(layer: &InteractionHookLayer, token: &str) -> bool {
+        layer.verify_token(token).map(|_: HookSession| ()).is_err()
+    }
+
     #[test]
     fn production_settings() {
         let settings = single(
@@ -682,36 +696,14 @@ mod tests {
         .unwrap();
         let layer = settings.layer();
         for key in [SECRET, OLD] {
-            let token = MockIssuer::new(secret(key))
-                .tenant("https://t.example")
-                .hook_url("https://h.example/i")
-                .session()
-                .token();
+            let token = token(key, "https://t.example", "https://h.example/i");
             let session: HookSession = layer.verify_token(&token).unwrap();
             assert_eq!(session.tenant().issuer(), "https://t.example");
         }
-        let elsewhere = MockIssuer::new(secret(SECRET))
-            .tenant("https://t.example")
-            .hook_url("https://other.example/i")
-            .session()
-            .token();
-        assert!(
-            layer
-                .verify_token(&elsewhere)
-                .map(|_: HookSession| ())
-                .is_err()
-        );
-        let stranger = MockIssuer::new(secret(THIRD))
-            .tenant("https://t.example")
-            .hook_url("https://h.example/i")
-            .session()
-            .token();
-        assert!(
-            layer
-                .verify_token(&stranger)
-                .map(|_: HookSession| ())
-                .is_err()
-        );
+        let elsewhere = token(SECRET, "https://t.example", "https://other.example/i");
+        assert!(refused(&layer, &elsewhere));
+        let stranger = token(THIRD, "https://t.example", "https://h.example/i");
+        assert!(refused(&layer, &stranger));
     }
 
     fn tenant(name: Option<&str>, issuer: &str, hook_url: &str, keys: &[&str]) -> TenantSettings {
@@ -742,25 +734,20 @@ mod tests {
         .unwrap();
         assert_eq!(settings.hook_path(), "/interaction");
         let layer = settings.layer();
-        let token = MockIssuer::new(secret(THIRD))
-            .tenant("https://b.example")
-            .hook_url("https://other.example/interaction")
-            .session()
-            .token();
-        let session: HookSession = layer.verify_token(&token).unwrap();
+        let from_b = token(
+            THIRD,
+            "https://b.example",
+            "https://other.example/interaction",
+        );
+        let session: HookSession = layer.verify_token(&from_b).unwrap();
         assert_eq!(session.tenant().issuer(), "https://b.example");
         // B's secret does not speak for A.
-        let forged = MockIssuer::new(secret(THIRD))
-            .tenant("https://a.example")
-            .hook_url("https://hook.example/interaction")
-            .session()
-            .token();
-        assert!(
-            layer
-                .verify_token(&forged)
-                .map(|_: HookSession| ())
-                .is_err()
+        let forged = token(
+            THIRD,
+            "https://a.example",
+            "https://hook.example/interaction",
         );
+        assert!(refused(&layer, &forged));
         assert!(!format!("{settings:?}").contains("dGtU"));
     }
 
@@ -773,11 +760,7 @@ mod tests {
             &[SECRET],
         )])
         .unwrap();
-        let token = MockIssuer::new(secret(SECRET))
-            .tenant("https://a.example")
-            .hook_url("https://hook.example/i")
-            .session()
-            .token();
+        let token = token(SECRET, "https://a.example", "https://hook.example/i");
         let session: HookSession = settings.layer().verify_token(&token).unwrap();
         assert_eq!(session.tenant().tenant_name(), Some("staging"));
     }
