@@ -34,7 +34,7 @@ impl From<Answered> for Finished {
     fn from(answered: Answered) -> Self {
         match answered {
             Answered::Completed => Self::Completed,
-            Answered::Failed => Self::Ended,
+            Answered::Ended => Self::Ended,
         }
     }
 }

@@ -289,10 +289,16 @@ impl Session {
             }
             return Ok(false);
         }
-        if answer.status == StatusCode::SEE_OTHER && back_to_the_hook(answer, "note=no-attempts") {
-            // Every check is used although fewer wrong codes were answered:
-            // an attempt counted just before Redis went down, whose answer
-            // was lost (counts can end one too high, never too low).
+        let answered_already = answer.status == StatusCode::CONFLICT
+            && answer.body.contains("This issuance has already ended");
+        if answered_already
+            || answer.status == StatusCode::SEE_OTHER
+                && back_to_the_hook(answer, "note=no-attempts")
+        {
+            // Every check is used, or the session was answered, although
+            // fewer wrong codes were answered here: an attempt (or the
+            // failure it signed) counted just before Redis went down, whose
+            // answer was lost (counts can end one too high, never too low).
             self.ended = true;
             if self.wrong_answered < MAX_FAILED_CODES {
                 self.refused_early = true;

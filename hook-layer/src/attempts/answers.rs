@@ -56,9 +56,12 @@ use crate::session::HookSession;
 #[derive(Clone, Debug)]
 pub struct Answers {
     marks: AttemptLimiter,
-    /// Set after the mark for a failure, so a page can say how the session
-    /// ended.
-    failures: AttemptLimiter,
+    /// Set just before the mark by a completion, so a page can say the
+    /// issuance went on. Without it, an answered session reads as ended.
+    /// (Two rare cases read as completed although nothing was sent: a
+    /// completion whose store failed between this and its signature, and a
+    /// completion that lost the race for the mark to a failure.)
+    completions: AttemptLimiter,
 }
 
 /// How a session was answered, as [`Answers::answered`] tells it.
@@ -66,8 +69,8 @@ pub struct Answers {
 pub enum Answered {
     /// With claims: the issuance went on.
     Completed,
-    /// With an error: the issuance failed.
-    Failed,
+    /// With an error that failed the issuance: it will not go on from here.
+    Ended,
 }
 
 impl Answers {
@@ -75,9 +78,9 @@ impl Answers {
     pub fn new(store: Arc<dyn AttemptStore>) -> Self {
         let mut marks = AttemptLimiter::new("answered", 1, Arc::clone(&store));
         marks.key_prefix = "answered:";
-        let mut failures = AttemptLimiter::new("answered-failed", 1, store);
-        failures.key_prefix = "answered-failed:";
-        Self { marks, failures }
+        let mut completions = AttemptLimiter::new("answered-completed", 1, store);
+        completions.key_prefix = "answered-completed:";
+        Self { marks, completions }
     }
 
     /// Sets the longest a mark may be kept, as
@@ -86,7 +89,7 @@ impl Answers {
     #[must_use]
     pub fn max_count_lifetime(mut self, lifetime: Duration) -> Self {
         self.marks = self.marks.max_count_lifetime(lifetime);
-        self.failures = self.failures.max_count_lifetime(lifetime);
+        self.completions = self.completions.max_count_lifetime(lifetime);
         self
     }
 
@@ -101,8 +104,7 @@ impl Answers {
     }
 
     /// How `session` was answered, if it was: one store round trip when it
-    /// was not, two when it was. (For the moment between a failure's mark
-    /// and its outcome being written, a failure reads as completed.)
+    /// was not, two when it was.
     pub async fn answered<C>(
         &self,
         session: &HookSession<C>,
@@ -112,15 +114,15 @@ impl Answers {
         }
         let core = session.core();
         let now = core.policy.now();
-        let failed = self
-            .failures
+        let completed = self
+            .completions
             .store
-            .count(&self.failures.key(core), now)
+            .count(&self.completions.key(core), now)
             .await?;
-        Ok(Some(if failed > 0 {
-            Answered::Failed
-        } else {
+        Ok(Some(if completed > 0 {
             Answered::Completed
+        } else {
+            Answered::Ended
         }))
     }
 
@@ -129,20 +131,22 @@ impl Answers {
     async fn answer(&self, prepared: Prepared<'_>) -> Result<HookRedirect, AnswerError> {
         prepared.check_length().map_err(AnswerError::Completion)?;
         let core = prepared.session();
+        let failed = prepared.failed();
         let (now, expires_at) = self.marks.count_expiry(core).map_err(AnswerError::from)?;
+        if !failed {
+            // Only for the words of a later page, and written first, so
+            // that a second tap of the last step, refused below, already
+            // reads "completed". A failure to write it is not worth
+            // withholding the response for: the page then says "ended".
+            let _ = self
+                .completions
+                .reserve(&self.completions.key(core), now, expires_at)
+                .await;
+        }
         self.marks
             .reserve(&self.marks.key(core), now, expires_at)
             .await
             .map_err(AnswerError::from)?;
-        if prepared.failed() {
-            // Only for the words of a later page: the mark above is what
-            // stops a second response, so a failure to write this is not
-            // worth withholding the response for.
-            let _ = self
-                .failures
-                .reserve(&self.failures.key(core), now, expires_at)
-                .await;
-        }
         prepared.sign().map_err(AnswerError::Completion)
     }
 }
