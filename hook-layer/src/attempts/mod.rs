@@ -222,12 +222,7 @@ impl AttemptLimiter {
 
     /// The store key of `session`'s count.
     fn key(&self, session: &SessionCore) -> String {
-        let key = key(&self.name, &session.issuer, &session.state);
-        if self.key_prefix.is_empty() {
-            key
-        } else {
-            format!("{}{key}", self.key_prefix)
-        }
+        key(self.key_prefix, &self.name, &session.issuer, &session.state)
     }
 
     /// The current Unix second and when a count made now must expire, or
@@ -281,13 +276,16 @@ impl fmt::Debug for AttemptLimiter {
     }
 }
 
-/// The store key of one session's count: limiter name, issuer and state,
-/// the first two length-prefixed, so that no two sessions or limiters
+/// The store key of one session's count: a prefix (empty for a limiter,
+/// whose keys then start with a digit), limiter name, issuer and state,
+/// name and issuer length-prefixed, so that no two sessions or limiters
 /// share a key. It is bounded by the layer's token cap (the issuer and
 /// state come from a verified token) plus the name; MATTR VII's states are
 /// short, so keys are typically under 120 bytes.
-fn key(name: &str, issuer: &str, state: &str) -> String {
-    let mut key = String::with_capacity(name.len() + issuer.len() + state.len() + 24);
+fn key(prefix: &str, name: &str, issuer: &str, state: &str) -> String {
+    let mut key =
+        String::with_capacity(prefix.len() + name.len() + issuer.len() + state.len() + 24);
+    key.push_str(prefix);
     for part in [name, issuer] {
         key.push_str(&part.len().to_string());
         key.push(':');
@@ -509,10 +507,10 @@ mod tests {
 
     #[test]
     fn keys_cannot_collide() {
-        assert_ne!(key("a", "b:c", "d"), key("a", "b", "c:d"));
-        assert_ne!(key("a:1", "b", "c"), key("a", "1:b", "c"));
+        assert_ne!(key("", "a", "b:c", "d"), key("", "a", "b", "c:d"));
+        assert_ne!(key("", "a:1", "b", "c"), key("", "a", "1:b", "c"));
         assert_eq!(
-            key("code", "https://t.example", "xyz"),
+            key("", "code", "https://t.example", "xyz"),
             "4:code:17:https://t.example:xyz"
         );
     }
