@@ -199,6 +199,23 @@ impl AttemptStore for SwitchableStore {
     }
 }
 
+/// Starts an issuance for Ada at the simulated MATTR VII, as its start
+/// page does, and returns where it sends the holder: the hook URL with a
+/// session token, checked to be `server`'s.
+pub async fn start_issuance(server: &TestServer) -> String {
+    let response = client()
+        .post(server.url("/dev/start"))
+        .form(&[("given_name", "Ada"), ("email", "ada@example.com")])
+        .send()
+        .await
+        .expect("the simulated MATTR VII answers");
+    assert_eq!(response.status(), reqwest::StatusCode::SEE_OTHER);
+    let link = location(&response).expect("a redirect to the hook");
+    let expected = server.url(&format!("{}?session_token=", server.step("")));
+    assert!(link.starts_with(&expected), "{link}");
+    link
+}
+
 /// An HTTP client that does not follow redirects, so each hop is checked.
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use hook_layer::HookSecret;
 use hook_layer::attempts::RedisStore;
 use hook_layer::testing::{Outcome, RedisServer};
-use hook_tests::{TestServer, client, element_text, form_action, input_value, location};
+use hook_tests::{
+    TestServer, client, element_text, form_action, input_value, location, start_issuance,
+};
 use reqwest::{StatusCode, header::LOCATION};
 
 /// A journey in progress: the session token and the page last served.
@@ -25,16 +27,7 @@ impl<'s> Journey<'s> {
     /// opens the welcome page it redirects to.
     async fn start(server: &'s TestServer) -> Self {
         let http = client();
-        let response = http
-            .post(server.url("/dev/start"))
-            .form(&[("given_name", "Ada"), ("email", "ada@example.com")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let welcome_url = response.headers()[LOCATION].to_str().unwrap().to_owned();
-        let expected = server.url(&format!("{}?session_token=", server.step("")));
-        assert!(welcome_url.starts_with(&expected), "{welcome_url}");
+        let welcome_url = start_issuance(server).await;
         let response = http.get(&welcome_url).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
         assert_eq!(response.headers()["referrer-policy"], "no-referrer");

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use hook_layer::HookSecret;
 use hook_layer::testing::Outcome;
-use hook_tests::{SwitchableStore, TestServer, client, query_param};
-use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, LOCATION, WWW_AUTHENTICATE};
+use hook_tests::{SwitchableStore, TestServer, client, query_param, start_issuance};
+use reqwest::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 
@@ -33,16 +33,7 @@ impl<'s> App<'s> {
     /// holder to the hook URL: the link that opens the app. The app reads
     /// the session token from it.
     async fn open(server: &'s TestServer) -> Self {
-        let http = client();
-        let response = http
-            .post(server.url("/dev/start"))
-            .form(&[("given_name", "Ada"), ("email", "ada@example.com")])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let link = response.headers()[LOCATION].to_str().unwrap().to_owned();
-        assert!(link.starts_with(&server.url("/interaction?")), "{link}");
+        let link = start_issuance(server).await;
         let token = query_param(&link, "session_token").expect("a session token");
         Self::with_token(server, &token)
     }
