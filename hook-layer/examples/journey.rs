@@ -283,11 +283,23 @@ async fn decline(State(journey): State<Journey>, session: Session) -> Response {
 fn answer(result: Result<HookRedirect, AnswerError>) -> Response {
     match result {
         Ok(redirect) => redirect.into_response(),
-        Err(AnswerError::AlreadyAnswered) => page(
+        // The one response this session has: offered again, never a
+        // second one (a reload, a second tab, a reply lost on the way).
+        Err(AnswerError::AlreadyAnswered(answer)) => page(
             StatusCode::CONFLICT,
             "Already answered",
-            "<p>This issuance has already been completed or has ended. \
-             Go back to your wallet.</p>",
+            &format!(
+                "<p>This step was already answered. \
+                 <a href=\"{}\">Continue to your wallet</a>.</p>",
+                // A serialized URL holds no quote or angle bracket.
+                answer.redirect().url().replace('&', "&amp;")
+            ),
+        ),
+        Err(AnswerError::SessionBeforeStore) => page(
+            StatusCode::CONFLICT,
+            "Please start again",
+            "<p>This hook restarted since your session began. \
+             Start again from your wallet.</p>",
         ),
         Err(AnswerError::Store(error)) => try_again_later(&error),
         Err(AnswerError::SessionOver) => session_over(),

@@ -264,6 +264,17 @@ impl<'s> Prepared<'s> {
 
     /// Signs, builds the redirect, and counts the completion.
     pub(crate) fn sign(self) -> Result<HookRedirect, CompletionError> {
+        let (session, failed) = (self.session, self.failed);
+        let redirect = self.sign_uncounted()?;
+        count_sent(session, failed);
+        Ok(redirect)
+    }
+
+    /// Signs and builds the redirect without counting it as sent: for a
+    /// caller that may yet send another response instead
+    /// ([`Answers`](crate::attempts::Answers)), and counts with
+    /// [`count_sent`] once it knows.
+    pub(crate) fn sign_uncounted(self) -> Result<HookRedirect, CompletionError> {
         let session = self.session;
         let token = session
             .secret()
@@ -271,12 +282,16 @@ impl<'s> Prepared<'s> {
             .append_signature(self.signing_input)
             .map_err(|_| counted(CompletionError::Signing))?;
         let url = url_within_limit(session, &token).map_err(counted)?;
-        let policy = &session.policy;
-        policy
-            .metrics
-            .completed(session.tenant, self.failed, || policy.tenant_labels());
         Ok(HookRedirect { url, token })
     }
+}
+
+/// Counts a response sent for `session`: a completion, or a failure.
+pub(crate) fn count_sent(session: &SessionCore, failed: bool) {
+    let policy = &session.policy;
+    policy
+        .metrics
+        .completed(session.tenant, failed, || policy.tenant_labels());
 }
 
 /// The redirect URL carrying `token`, if within the layer's limit.
@@ -307,6 +322,16 @@ pub struct HookRedirect {
 }
 
 impl HookRedirect {
+    /// The redirect carrying `token`, signed earlier for `session` and
+    /// kept (a stored answer), rebuilt from the session's own
+    /// `redirectUrl`, so that what was kept can send the holder nowhere
+    /// else.
+    #[cfg(feature = "attempts")]
+    pub(crate) fn again(session: &SessionCore, token: String) -> Result<Self, CompletionError> {
+        let url = url_within_limit(session, &token)?;
+        Ok(Self { url, token })
+    }
+
     /// The redirect URL: the session's `redirectUrl` with `session_token`
     /// set, within the configured length limit.
     pub fn url(&self) -> &str {

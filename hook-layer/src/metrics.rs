@@ -9,7 +9,7 @@
 //! | `hook_layer_tokens_refused_total` | counter | `reason` | requests the layer refused, by [`Rejection::code`](crate::Rejection::code) (`bad_signature`, `expired`, `wrong_audience`, ...) |
 //! | `hook_layer_completions_total` | counter | `tenant`, `outcome` | response tokens signed: `outcome` is `completed` (claims) or `failed` (an error that fails the issuance) |
 //! | `hook_layer_completion_errors_total` | counter | `kind` | completions that could not be signed, by [`CompletionError`](crate::CompletionError) kind: `serialize`, `claims_not_an_object`, `persist_unknown_claim`, `url_too_long`, `signing` |
-//! | `hook_layer_attempts_total` | counter | `limiter`, `outcome` | [`AttemptLimiter`](crate::attempts::AttemptLimiter) attempts: `granted`, `exhausted`, `store_error`, `session_over`, `session_too_long` |
+//! | `hook_layer_attempts_total` | counter | `limiter`, `outcome` | [`AttemptLimiter`](crate::attempts::AttemptLimiter) attempts: `granted`, `exhausted`, `store_error`, `session_over`, `session_too_long`, `session_before_store` |
 //! | `hook_layer_store_duration_seconds` | histogram | `limiter` | the attempt store's round trip, per attempt that reached it |
 //!
 //! Label values come from the configuration and from fixed sets, never from
@@ -161,7 +161,7 @@ pub(crate) struct LimiterMetrics {
 #[cfg(all(feature = "attempts", feature = "metrics"))]
 struct LimiterHandles {
     /// By [`AttemptOutcome`], in its order.
-    outcomes: [Counter; 5],
+    outcomes: [Counter; 6],
     store: metrics::Histogram,
 }
 
@@ -174,15 +174,17 @@ pub(crate) enum AttemptOutcome {
     StoreError = 2,
     SessionOver = 3,
     SessionTooLong = 4,
+    SessionBeforeStore = 5,
 }
 
 #[cfg(all(feature = "attempts", feature = "metrics"))]
-const OUTCOMES: [&str; 5] = [
+const OUTCOMES: [&str; 6] = [
     "granted",
     "exhausted",
     "store_error",
     "session_over",
     "session_too_long",
+    "session_before_store",
 ];
 
 #[cfg(feature = "attempts")]

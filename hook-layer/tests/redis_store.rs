@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use hook_layer::attempts::{
-    AnswerError, Answers, AttemptError, AttemptLimiter, AttemptStore, RedisStore, StoreError,
+    AnswerError, Answered, Answers, AttemptError, AttemptLimiter, AttemptStore, RedisStore,
+    StoreError,
 };
 use hook_layer::testing::{MockIssuer, RedisServer};
 use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
@@ -197,20 +198,16 @@ async fn replicas_with_clocks_apart_share_a_count_to_the_end() {
 }
 
 /// 32 concurrent last steps of one session across four replicas: exactly
-/// one response is signed, and every replica then sees the session
-/// answered.
+/// one response is signed, every other request gets that one back, and
+/// every replica then reads it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_session_is_answered_once_across_replicas() {
     let Some(server) = RedisServer::start_or_skip("redis_store::answered_once") else {
         return;
     };
-    let mut replicas = Vec::new();
-    for _ in 0..4 {
-        let store = RedisStore::connect(&server.url()).await.unwrap();
-        replicas.push(Answers::new(Arc::new(store)));
-    }
+    let replicas = replicas(&server, 4).await;
     let session = session();
-    assert!(!replicas[0].is_answered(&session).await.unwrap());
+    assert!(replicas[0].answered(&session).await.unwrap().is_none());
     let barrier = Arc::new(tokio::sync::Barrier::new(32));
     let tasks: Vec<_> = (0..32)
         .map(|i| {
@@ -227,20 +224,28 @@ async fn a_session_is_answered_once_across_replicas() {
             })
         })
         .collect();
-    let mut signed = 0;
+    let mut signed = Vec::new();
+    let mut given_back = Vec::new();
     for task in tasks {
         match task.await.unwrap() {
             Ok(redirect) => {
                 issuer().read_redirect(redirect.url()).unwrap();
-                signed += 1;
+                signed.push(redirect);
             }
-            Err(AnswerError::AlreadyAnswered) => {}
+            Err(AnswerError::AlreadyAnswered(answer)) => given_back.push(answer),
             Err(other) => panic!("{other}"),
         }
     }
-    assert_eq!(signed, 1);
+    assert_eq!((signed.len(), given_back.len()), (1, 31));
+    assert!(
+        given_back
+            .iter()
+            .all(|answer| answer.redirect().url() == signed[0].url())
+    );
     for answers in &replicas {
-        assert!(answers.is_answered(&session).await.unwrap());
+        let stored = answers.answered(&session).await.unwrap().unwrap();
+        assert_eq!(stored.outcome(), Answered::Completed);
+        assert_eq!(stored.redirect().token(), signed[0].token());
     }
     let keys = keys(&server).await;
     assert!(
@@ -248,6 +253,137 @@ async fn a_session_is_answered_once_across_replicas() {
             .any(|key| key.starts_with(&format!("{}answered:", RedisStore::DEFAULT_PREFIX))),
         "{keys:?}"
     );
+}
+
+/// `count` answer stores on `server`, as replicas of one hook have.
+async fn replicas(server: &RedisServer, count: usize) -> Vec<Answers> {
+    let mut replicas = Vec::new();
+    for _ in 0..count {
+        let store = RedisStore::connect(&server.url()).await.unwrap();
+        replicas.push(Answers::new(Arc::new(store)));
+    }
+    replicas
+}
+
+/// A completion on one replica and a decline on another, racing, over
+/// many sessions: one of them wins each time, the other gets the winner
+/// back, and both replicas read the winner's outcome.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
+async fn a_completion_and_a_decline_racing_on_two_replicas_end_one_way() {
+    let server = redis_server(&[]);
+    let replicas = replicas(&server, 2).await;
+    let mut wins = [0; 2];
+    for round in 0..200 {
+        let session = layer()
+            .verify_token(&issuer().session().state(format!("race-{round}")).token())
+            .unwrap();
+        let complete = {
+            let (answers, session): (Answers, HookSession) = (replicas[0].clone(), session.clone());
+            tokio::spawn(async move { session.complete().redirect_once(&answers).await })
+        };
+        let decline = {
+            let (answers, session): (Answers, HookSession) = (replicas[1].clone(), session.clone());
+            tokio::spawn(async move { session.fail("Declined.").redirect_once(&answers).await })
+        };
+        let (winner, outcome, loser) = match (complete.await.unwrap(), decline.await.unwrap()) {
+            (Ok(won), Err(AnswerError::AlreadyAnswered(lost))) => {
+                wins[0] += 1;
+                (won, Answered::Completed, lost)
+            }
+            (Err(AnswerError::AlreadyAnswered(lost)), Ok(won)) => {
+                wins[1] += 1;
+                (won, Answered::Ended, lost)
+            }
+            (a, b) => panic!("round {round}: {a:?} / {b:?}"),
+        };
+        assert_eq!(loser.outcome(), outcome);
+        assert_eq!(loser.redirect().token(), winner.token());
+        for answers in &replicas {
+            let stored = answers.answered(&session).await.unwrap().unwrap();
+            assert_eq!(stored.outcome(), outcome, "round {round}");
+            assert_eq!(stored.redirect().url(), winner.url());
+        }
+    }
+    eprintln!("completions won {}, declines won {}", wins[0], wins[1]);
+}
+
+/// Redis pauses writes while a completion is being kept: the hook's call
+/// times out, so the holder is told nothing was sent and to try again.
+/// The write still lands when Redis resumes, and the retry gets that very
+/// response back instead of a second one.
+#[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
+async fn a_reply_lost_after_the_answer_was_kept_is_given_back() {
+    let server = redis_server(&[]);
+    let store = RedisStore::connect(&server.url())
+        .await
+        .unwrap()
+        .timeout(Duration::from_millis(300));
+    let answers = Answers::new(Arc::new(store));
+    let session = session();
+    redis::cmd("CLIENT")
+        .arg("PAUSE")
+        .arg(1_000)
+        .arg("WRITE")
+        .query_async::<()>(&mut raw(&server).await)
+        .await
+        .unwrap();
+    let lost = session
+        .complete()
+        .claim("n", 1)
+        .unwrap()
+        .redirect_once(&answers)
+        .await;
+    assert!(
+        matches!(lost, Err(AnswerError::Store(StoreError::Timeout { .. }))),
+        "{lost:?}"
+    );
+    // The pause ends, and the queued write runs.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let kept = answers.answered(&session).await.unwrap().unwrap();
+    assert_eq!(kept.outcome(), Answered::Completed);
+    let read = issuer().read_redirect(kept.redirect().url()).unwrap();
+    assert_eq!(read.state, session.state());
+    let retry = session.fail("Declined.").redirect_once(&answers).await;
+    let Err(AnswerError::AlreadyAnswered(again)) = retry else {
+        panic!("a second response: {retry:?}");
+    };
+    assert_eq!(again.redirect().token(), kept.redirect().token());
+    assert_eq!(again.outcome(), Answered::Completed);
+}
+
+/// `put_if_absent` is `SET NX GET` with the session's expiry: the first
+/// value stays, later ones read it back, and the key expires.
+#[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
+async fn a_value_is_put_once_with_an_expiry() {
+    let server = redis_server(&[]);
+    let store = RedisStore::connect(&server.url()).await.unwrap();
+    assert_eq!(store.get("v", NOW).await.unwrap(), None);
+    assert_eq!(
+        store
+            .put_if_absent("v", "one", NOW, NOW + 60)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .put_if_absent("v", "two", NOW, NOW + 60)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("one")
+    );
+    assert_eq!(store.get("v", NOW).await.unwrap().as_deref(), Some("one"));
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(format!("{}v", RedisStore::DEFAULT_PREFIX))
+        .query_async(&mut raw(&server).await)
+        .await
+        .unwrap();
+    assert!((55_000..=60_000).contains(&ttl), "{ttl}");
+    assert_eq!(store.remembers_for(), None);
 }
 
 /// A restart of the hook (a new store and limiter) keeps the count.

@@ -1,16 +1,29 @@
-//! Attempt counts in this process's memory.
+//! Attempt counts and answers in this process's memory.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
-use super::{AttemptStore, CountFuture, ReserveFuture, StoreError};
+use super::{AttemptStore, ReserveFuture, StoreError, ValueFuture};
 
-/// Attempt counts in this process's memory: the embedded default, for a
-/// hook that runs as one process.
+/// Attempt counts and answers in this process's memory: the embedded
+/// default, for a hook that runs as one process.
 ///
-/// Counts are lost on restart and not shared between replicas; use
+/// They are lost on restart and not shared between replicas; use
 /// `RedisStore` (feature `redis`) for either.
+///
+/// # Restarts
+///
+/// A session whose token was issued before the store was made gets no
+/// attempt and no answer ([`AttemptError::SessionBeforeStore`]): its
+/// earlier attempts and its answer, if it had one, were in the memory of
+/// the process that ended, and serving it again would grant fresh
+/// attempts or sign a second response. Its holder starts again from their
+/// wallet. [`serve_earlier_sessions`](Self::serve_earlier_sessions) turns
+/// that off, for an application that accepts those risks.
+///
+/// [`AttemptError::SessionBeforeStore`]: super::AttemptError::SessionBeforeStore
 ///
 /// The store holds at most `max_entries` counts. Expired counts are dropped
 /// as later attempts come in, each in O(log n), without scanning. When the
@@ -20,19 +33,29 @@ use super::{AttemptStore, CountFuture, ReserveFuture, StoreError};
 pub struct MemoryStore {
     max_entries: usize,
     entries: Mutex<Entries>,
+    /// When the store was made, unless it serves earlier sessions too.
+    started: Option<Instant>,
 }
 
 #[derive(Default)]
 struct Entries {
-    counts: HashMap<Arc<str>, Count>,
+    counts: HashMap<Arc<str>, Entry>,
     /// The same keys, ordered by expiry, so that the expired ones are
     /// found at the front.
     expiries: BTreeSet<(u64, Arc<str>)>,
 }
 
-struct Count {
-    count: u64,
+struct Entry {
+    value: Value,
     expires_at: u64,
+}
+
+/// What a key holds: a count ([`AttemptStore::reserve`]) or a value
+/// ([`AttemptStore::put_if_absent`]). Callers keep the two on different
+/// keys; a key used both ways is an error, never a silent overwrite.
+enum Value {
+    Count(u64),
+    Text(Box<str>),
 }
 
 impl MemoryStore {
@@ -46,7 +69,19 @@ impl MemoryStore {
         Self {
             max_entries,
             entries: Mutex::default(),
+            started: Some(Instant::now()),
         }
+    }
+
+    /// Serves sessions whose tokens were issued before the store was made,
+    /// instead of refusing them: after a restart such a session gets fresh
+    /// attempts, and one answered before it can be answered again. Only
+    /// for an application with its own guard against both, or for tests
+    /// whose clock is not the system's.
+    #[must_use]
+    pub fn serve_earlier_sessions(mut self) -> Self {
+        self.started = None;
+        self
     }
 
     /// The capacity, in counts.
@@ -76,38 +111,95 @@ impl MemoryStore {
         let expires_at = expires_at.max(now.saturating_add(1));
         let mut entries = self.lock();
         entries.drop_expired(now);
-        let Entries { counts, expiries } = &mut *entries;
-        if let Some(entry) = counts.get_mut(key) {
-            entry.count = entry.count.saturating_add(1);
-            if expires_at > entry.expires_at {
-                // Rare (the same session's expiry only grows if the layer's
-                // leeway does), so a fresh `Arc` for the lookup is fine.
-                let key: Arc<str> = Arc::from(key);
-                expiries.remove(&(entry.expires_at, Arc::clone(&key)));
-                expiries.insert((expires_at, key));
-                entry.expires_at = expires_at;
-            }
-            return Ok(entry.count);
+        if let Some(entry) = entries.counts.get_mut(key) {
+            let Value::Count(count) = &mut entry.value else {
+                return Err(mixed_key());
+            };
+            *count = count.saturating_add(1);
+            let count = *count;
+            entries.extend(key, expires_at);
+            return Ok(count);
         }
-        if counts.len() >= self.max_entries {
-            return Err(StoreError::Full {
-                max_entries: self.max_entries,
-            });
-        }
-        let key: Arc<str> = Arc::from(key);
-        expiries.insert((expires_at, Arc::clone(&key)));
-        counts.insert(
-            key,
-            Count {
-                count: 1,
-                expires_at,
-            },
-        );
+        entries.insert(key, Value::Count(1), expires_at, self.max_entries)?;
         Ok(1)
+    }
+
+    fn put_now(
+        &self,
+        key: &str,
+        value: &str,
+        now: u64,
+        expires_at: u64,
+    ) -> Result<Option<String>, StoreError> {
+        let expires_at = expires_at.max(now.saturating_add(1));
+        let mut entries = self.lock();
+        entries.drop_expired(now);
+        if let Some(entry) = entries.counts.get(key) {
+            return match &entry.value {
+                Value::Text(there) => Ok(Some(there.to_string())),
+                Value::Count(_) => Err(mixed_key()),
+            };
+        }
+        entries.insert(key, Value::Text(value.into()), expires_at, self.max_entries)?;
+        Ok(None)
+    }
+
+    fn get_now(&self, key: &str, now: u64) -> Result<Option<String>, StoreError> {
+        let entries = self.lock();
+        match entries
+            .counts
+            .get(key)
+            .filter(|entry| entry.expires_at > now)
+        {
+            None => Ok(None),
+            Some(Entry {
+                value: Value::Text(there),
+                ..
+            }) => Ok(Some(there.to_string())),
+            Some(_) => Err(mixed_key()),
+        }
     }
 }
 
+/// A key asked for as a count and as a value: a caller's mistake, refused.
+fn mixed_key() -> StoreError {
+    StoreError::unavailable("this key holds a count, not a value, or the other way round")
+}
+
 impl Entries {
+    /// Adds a new entry, unless the store is full of live ones.
+    fn insert(
+        &mut self,
+        key: &str,
+        value: Value,
+        expires_at: u64,
+        max_entries: usize,
+    ) -> Result<(), StoreError> {
+        if self.counts.len() >= max_entries {
+            return Err(StoreError::Full { max_entries });
+        }
+        let key: Arc<str> = Arc::from(key);
+        self.expiries.insert((expires_at, Arc::clone(&key)));
+        self.counts.insert(key, Entry { value, expires_at });
+        Ok(())
+    }
+
+    /// Makes the live entry under `key` last until `expires_at`, if that
+    /// is later than it would have: an expiry is never brought forward.
+    fn extend(&mut self, key: &str, expires_at: u64) {
+        let Some(entry) = self.counts.get_mut(key) else {
+            return;
+        };
+        if expires_at > entry.expires_at {
+            // Rare (the same session's expiry only grows if the layer's
+            // leeway does), so a fresh `Arc` for the lookup is fine.
+            let key: Arc<str> = Arc::from(key);
+            self.expiries.remove(&(entry.expires_at, Arc::clone(&key)));
+            self.expiries.insert((expires_at, key));
+            entry.expires_at = expires_at;
+        }
+    }
+
     /// Drops every count that expired at or before `now`: amortised
     /// O(log n) per count, since each is dropped once.
     fn drop_expired(&mut self, now: u64) {
@@ -137,14 +229,26 @@ impl AttemptStore for MemoryStore {
         Box::pin(std::future::ready(self.reserve_now(key, now, expires_at)))
     }
 
-    fn count<'a>(&'a self, key: &'a str, now: u64) -> CountFuture<'a> {
-        let entries = self.lock();
-        let count = entries
-            .counts
-            .get(key)
-            .filter(|entry| entry.expires_at > now)
-            .map_or(0, |entry| entry.count);
-        Box::pin(std::future::ready(Ok(count)))
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        now: u64,
+        expires_at: u64,
+    ) -> ValueFuture<'a> {
+        Box::pin(std::future::ready(
+            self.put_now(key, value, now, expires_at),
+        ))
+    }
+
+    fn get<'a>(&'a self, key: &'a str, now: u64) -> ValueFuture<'a> {
+        Box::pin(std::future::ready(self.get_now(key, now)))
+    }
+
+    /// The time since the store was made, unless it
+    /// [serves earlier sessions](MemoryStore::serve_earlier_sessions).
+    fn remembers_for(&self) -> Option<Duration> {
+        self.started.map(|started| started.elapsed())
     }
 }
 
@@ -153,6 +257,7 @@ impl fmt::Debug for MemoryStore {
         f.debug_struct("MemoryStore")
             .field("max_entries", &self.max_entries)
             .field("len", &self.len())
+            .field("serves_earlier_sessions", &self.started.is_none())
             .finish()
     }
 }
@@ -245,6 +350,58 @@ mod tests {
         store.reserve_now("later", T + 100, T + 200).unwrap();
         assert_eq!(store.len(), 1);
         assert_eq!(store.lock().expiries.len(), 1);
+    }
+
+    #[test]
+    fn a_value_is_put_once_and_read_back() {
+        let store = MemoryStore::default();
+        assert_eq!(store.get_now("v", T).unwrap(), None);
+        assert_eq!(store.put_now("v", "first", T, T + 60).unwrap(), None);
+        assert_eq!(
+            store
+                .put_now("v", "second", T + 1, T + 60)
+                .unwrap()
+                .as_deref(),
+            Some("first")
+        );
+        assert_eq!(
+            store.get_now("v", T + 59).unwrap().as_deref(),
+            Some("first")
+        );
+        // Gone at its expiry second, and free to be put again.
+        assert_eq!(store.get_now("v", T + 60).unwrap(), None);
+        assert_eq!(store.put_now("v", "third", T + 60, T + 90).unwrap(), None);
+        // Values count towards the capacity, as counts do.
+        let small = MemoryStore::new(1);
+        small.put_now("a", "x", T, T + 60).unwrap();
+        assert!(matches!(
+            small.put_now("b", "y", T, T + 60),
+            Err(StoreError::Full { max_entries: 1 })
+        ));
+    }
+
+    #[test]
+    fn a_key_is_a_count_or_a_value_never_both() {
+        let store = MemoryStore::default();
+        store.reserve_now("count", T, T + 60).unwrap();
+        store.put_now("value", "x", T, T + 60).unwrap();
+        assert!(store.put_now("count", "x", T, T + 60).is_err());
+        assert!(store.get_now("count", T).is_err());
+        assert!(store.reserve_now("value", T, T + 60).is_err());
+        assert_eq!(store.reserve_now("count", T, T + 60).unwrap(), 2);
+    }
+
+    #[test]
+    fn remembers_since_it_was_made_unless_told_otherwise() {
+        let store = MemoryStore::default();
+        let remembered = store.remembers_for().expect("a store in memory forgets");
+        assert!(remembered < std::time::Duration::from_secs(60));
+        assert_eq!(
+            MemoryStore::default()
+                .serve_earlier_sessions()
+                .remembers_for(),
+            None
+        );
     }
 
     #[test]

@@ -54,7 +54,7 @@ mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 
-pub use answers::{AnswerError, Answered, Answers};
+pub use answers::{AnswerError, Answered, Answers, StoredAnswer};
 
 #[cfg(feature = "redis")]
 pub use self::redis::RedisStore;
@@ -69,16 +69,19 @@ pub use memory::MemoryStore;
 /// store's lock.
 pub type ReserveFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
 
-/// The future of [`AttemptStore::count`]: the count now, 0 for none.
-pub type CountFuture<'a> = Pin<Box<dyn Future<Output = Result<u64, StoreError>> + Send + 'a>>;
+/// The future of [`AttemptStore::put_if_absent`] and
+/// [`AttemptStore::get`]: the value already under the key, `None` for none.
+pub type ValueFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Option<String>, StoreError>> + Send + 'a>>;
 
 /// The future of [`AttemptStore::ready`]: `Ok` when the store can count.
 pub type ReadyFuture<'a> = Pin<Box<dyn Future<Output = Result<(), StoreError>> + Send + 'a>>;
 
-/// Where attempt counts live.
+/// Where attempt counts and answers live.
 ///
-/// Implement it to keep counts elsewhere; [`MemoryStore`] and (feature
-/// `redis`) [`RedisStore`] are provided.
+/// Implement it to keep them elsewhere; [`MemoryStore`] and (feature
+/// `redis`) [`RedisStore`] are provided. Every operation is one atomic step
+/// on one key, so a store can shard keys (Redis Cluster does).
 pub trait AttemptStore: Send + Sync + 'static {
     /// Adds one to the count under `key`, atomically, creating it at 1, and
     /// returns the new count.
@@ -90,16 +93,50 @@ pub trait AttemptStore: Send + Sync + 'static {
     /// be an error: a store that cannot count must not report a low count.
     fn reserve<'a>(&'a self, key: &'a str, now: u64, expires_at: u64) -> ReserveFuture<'a>;
 
-    /// The count under `key` now (`now` as in [`reserve`](Self::reserve)),
-    /// without adding to it: 0 when there is none or it expired. Used to
-    /// ask whether a session was answered ([`Answers::is_answered`]). The
-    /// default fails: a store of the application's that does not read
-    /// counts cannot answer that question, and says so.
-    fn count<'a>(&'a self, key: &'a str, now: u64) -> CountFuture<'a> {
+    /// Puts `value` under `key` unless a value is there already, atomically,
+    /// and returns what was there: `None` when `value` was put. Lifetimes
+    /// as in [`reserve`](Self::reserve). This is how a session's one signed
+    /// response is kept ([`Answers`]): the first request to put it wins, and
+    /// every later one reads the winner's back.
+    ///
+    /// The default fails: a store of the application's that cannot keep
+    /// values cannot keep answers, and says so.
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        now: u64,
+        expires_at: u64,
+    ) -> ValueFuture<'a> {
+        let _ = (key, value, now, expires_at);
+        Box::pin(std::future::ready(Err(StoreError::unavailable(
+            "this attempt store cannot keep answers",
+        ))))
+    }
+
+    /// The value under `key` now (`now` as in [`reserve`](Self::reserve)),
+    /// `None` when there is none or it expired. Used to ask how a session
+    /// was answered ([`Answers::answered`]). The default fails, as
+    /// [`put_if_absent`](Self::put_if_absent)'s does.
+    fn get<'a>(&'a self, key: &'a str, now: u64) -> ValueFuture<'a> {
         let _ = (key, now);
         Box::pin(std::future::ready(Err(StoreError::unavailable(
-            "this attempt store cannot read a count",
+            "this attempt store cannot keep answers",
         ))))
+    }
+
+    /// For how long this store has kept everything written to it, when it
+    /// keeps nothing from before then: a store in this process's memory
+    /// starts empty at each restart. Sessions whose tokens were issued
+    /// longer ago than that are refused
+    /// ([`AttemptError::SessionBeforeStore`]): their earlier attempts and
+    /// answer, made before a restart, would be forgotten, and a session
+    /// could then be answered twice or get fresh attempts.
+    ///
+    /// `None`, the default, is a store that outlives the process (Redis):
+    /// it answers for every session.
+    fn remembers_for(&self) -> Option<Duration> {
+        None
     }
 
     /// Whether the store can count now, for a readiness check: a shared
@@ -213,6 +250,7 @@ impl AttemptLimiter {
                 Err(AttemptError::Exhausted { .. }) => AttemptOutcome::Exhausted,
                 Err(AttemptError::SessionOver) => AttemptOutcome::SessionOver,
                 Err(AttemptError::SessionTooLong { .. }) => AttemptOutcome::SessionTooLong,
+                Err(AttemptError::SessionBeforeStore) => AttemptOutcome::SessionBeforeStore,
                 Err(AttemptError::Store(_)) => AttemptOutcome::StoreError,
             };
             self.metrics.attempt(&self.name, outcome);
@@ -233,6 +271,9 @@ impl AttemptLimiter {
         if accepted_until.is_some_and(|end| now >= end) {
             return Err(AttemptError::SessionOver);
         }
+        if !self.store_has_seen(session, now) {
+            return Err(AttemptError::SessionBeforeStore);
+        }
         // One more leeway past the token's end: another replica whose clock
         // is up to the leeway behind this one's still accepts the token
         // then, and must still find the count.
@@ -244,6 +285,24 @@ impl AttemptLimiter {
             _ => Err(AttemptError::SessionTooLong {
                 max: Duration::from_secs(self.max_count_lifetime),
             }),
+        }
+    }
+
+    /// Whether the store has kept everything since `session`'s token was
+    /// issued (see [`AttemptStore::remembers_for`]). Ages are compared
+    /// rather than instants, so that a layer whose clock is not the
+    /// system's (a test's) judges by its own. Both are whole seconds here:
+    /// a second's grace keeps a token issued just after the store started
+    /// from being refused, at the price of one issued up to a second or
+    /// two before it being served.
+    fn store_has_seen(&self, session: &SessionCore, now: u64) -> bool {
+        let Some(remembered) = self.store.remembers_for() else {
+            return true;
+        };
+        match session.issued_at {
+            Some(iat) => now.saturating_sub(iat) <= remembered.as_secs().saturating_add(1),
+            // No `iat`: no way to tell when the session began.
+            None => false,
         }
     }
 
@@ -327,6 +386,11 @@ pub enum AttemptError {
         /// The longest a count is kept.
         max: Duration,
     },
+    /// The session's token was issued before the store started keeping
+    /// counts (the hook restarted since, and its store is in memory: see
+    /// [`AttemptStore::remembers_for`]). Its earlier attempts are forgotten,
+    /// so it gets none: the holder must start again from their wallet.
+    SessionBeforeStore,
     /// The store failed or did not answer in time. The attempt is refused
     /// rather than allowed without a count.
     Store(StoreError),
@@ -344,6 +408,10 @@ impl fmt::Display for AttemptError {
                 "the session lasts longer than attempt counts are kept ({} s), \
                  so no attempt is granted",
                 max.as_secs()
+            ),
+            Self::SessionBeforeStore => f.write_str(
+                "the session began before the hook last restarted, and its earlier \
+                 attempts are forgotten; start again",
             ),
             Self::Store(error) => write!(f, "no attempt could be reserved: {error}"),
         }
@@ -599,6 +667,48 @@ mod tests {
             Err(AttemptError::SessionOver)
         ));
         assert_eq!(store.0.lock().unwrap().len(), 1);
+    }
+
+    /// On a store in memory, a session whose token was issued before the
+    /// store was made (before a restart) gets no attempt: its earlier ones
+    /// are forgotten. Its age is judged by the layer's clock.
+    #[tokio::test]
+    async fn a_session_older_than_a_memory_store_gets_no_attempt() {
+        let store: Arc<dyn AttemptStore> = Arc::new(MemoryStore::default());
+        let limiter = AttemptLimiter::new("code", 3, Arc::clone(&store));
+        let layer = layer_at(NOW + 60);
+        let older = issuer().session().set("exp", NOW + 300).token();
+        let session: HookSession = layer.verify_token(&older).unwrap();
+        let error = limiter.attempt(&session).await.unwrap_err();
+        assert!(matches!(error, AttemptError::SessionBeforeStore), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "the session began before the hook last restarted, and its earlier attempts \
+             are forgotten; start again"
+        );
+        // Issued a second ago (the grace for whole seconds): served.
+        let just_now: HookSession = layer_at(NOW + 1)
+            .verify_token(&issuer().session().token())
+            .unwrap();
+        assert!(limiter.attempt(&just_now).await.is_ok());
+        // Without `iat` there is no telling: refused.
+        let no_iat = issuer().session().remove("iat").token();
+        let session: HookSession = layer_at(NOW).verify_token(&no_iat).unwrap();
+        assert!(matches!(
+            limiter.attempt(&session).await,
+            Err(AttemptError::SessionBeforeStore)
+        ));
+        // A store that serves earlier sessions, or one that outlives the
+        // process, counts it.
+        let trusting = AttemptLimiter::new(
+            "code",
+            3,
+            Arc::new(MemoryStore::default().serve_earlier_sessions()),
+        );
+        let session: HookSession = layer.verify_token(&older).unwrap();
+        assert!(trusting.attempt(&session).await.is_ok());
+        let durable = AttemptLimiter::new("code", 3, Arc::new(Recorder::default()));
+        assert!(durable.attempt(&session).await.is_ok());
     }
 
     #[tokio::test]

@@ -1,4 +1,4 @@
-//! Attempt counts in Redis, shared by every replica of a hook.
+//! Attempt counts and answers in Redis, shared by every replica of a hook.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use ::redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use ::redis::{RedisError, RedisResult, Script, ScriptInvocation};
 
-use super::{AttemptStore, CountFuture, ReadyFuture, ReserveFuture, StoreError};
+use super::{AttemptStore, ReadyFuture, ReserveFuture, StoreError, ValueFuture};
 
 /// One round trip per attempt: add one, make sure the key lives at least
 /// `ARGV[1]` more milliseconds (never shortening it), return the count. A
@@ -33,11 +33,18 @@ return count
 /// session is over (see [`AttemptLimiter`](super::AttemptLimiter) on
 /// clocks), never shorter, and at most a second longer.
 ///
-/// The counts are only as durable as the Redis that holds them: run it with
-/// the `noeviction` memory policy (any other may evict a count, and so
-/// reset it), and with persistence if counts must survive a restart of
+/// An answer ([`Answers`](super::Answers)) is one `SET key value NX GET`
+/// (Redis 7.0 or later): it is put only if none is there, and whatever is
+/// there comes back in the same round trip.
+///
+/// Counts and answers are only as durable as the Redis that holds them:
+/// run it with the `noeviction` memory policy (any other may evict a
+/// count or an answer, and so reset it), and with persistence (AOF with
+/// `appendfsync everysec` or `always`) if they must survive a restart of
 /// Redis itself; a failover to a replica that missed the last writes can
-/// lose increments.
+/// lose increments and answers. The store reports that it remembers
+/// everything ([`AttemptStore::remembers_for`] is `None`): that is what
+/// those settings must make true.
 ///
 /// Every call is bounded by a timeout ([`DEFAULT_TIMEOUT`](Self::DEFAULT_TIMEOUT)
 /// unless changed), so an outage refuses attempts with a [`StoreError`]
@@ -251,42 +258,56 @@ impl RedisStore {
 
 impl AttemptStore for RedisStore {
     fn reserve<'a>(&'a self, key: &'a str, now: u64, expires_at: u64) -> ReserveFuture<'a> {
-        let ttl_ms = expires_at.saturating_sub(now).max(1).saturating_mul(1000);
         let mut invocation = self.script.key(format!("{}{key}", self.prefix));
-        invocation.arg(ttl_ms);
-        let connection = self.connection.clone();
-        Box::pin(async move {
-            let call = connection.invoke(invocation);
-            match tokio::time::timeout(self.timeout, call).await {
-                Ok(result) => result.map_err(StoreError::unavailable),
-                // The increment may or may not have happened: either way
-                // the attempt is refused, so the count never undercounts.
-                Err(_) => Err(StoreError::Timeout {
-                    after: self.timeout,
-                }),
-            }
-        })
+        invocation.arg(ttl_ms(now, expires_at));
+        // On a timeout the increment may or may not have happened: either
+        // way the attempt is refused, so the count never undercounts.
+        self.within_timeout(self.connection.clone().invoke(invocation))
+    }
+
+    /// `SET key value NX GET PX ttl`, within the store's timeout: one
+    /// round trip that puts the value if the key is free and returns what
+    /// was there. A timeout leaves it unknown whether the value was put;
+    /// the next call reads back whichever value won.
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        now: u64,
+        expires_at: u64,
+    ) -> ValueFuture<'a> {
+        let mut set = ::redis::cmd("SET");
+        set.arg(format!("{}{key}", self.prefix))
+            .arg(value)
+            .arg("NX")
+            .arg("GET")
+            .arg("PX")
+            .arg(ttl_ms(now, expires_at));
+        self.within_timeout(self.connection.clone().query(set))
     }
 
     /// `GET`, within the store's timeout (Redis expires keys itself).
-    fn count<'a>(&'a self, key: &'a str, _now: u64) -> CountFuture<'a> {
-        let connection = self.connection.clone();
-        let key = format!("{}{key}", self.prefix);
-        Box::pin(async move {
-            match tokio::time::timeout(self.timeout, connection.get(key)).await {
-                Ok(result) => result.map_err(StoreError::unavailable),
-                Err(_) => Err(StoreError::Timeout {
-                    after: self.timeout,
-                }),
-            }
-        })
+    fn get<'a>(&'a self, key: &'a str, _now: u64) -> ValueFuture<'a> {
+        let mut get = ::redis::cmd("GET");
+        get.arg(format!("{}{key}", self.prefix));
+        self.within_timeout(self.connection.clone().query(get))
     }
 
     /// `PING`, within the store's timeout.
     fn ready(&self) -> ReadyFuture<'_> {
-        let connection = self.connection.clone();
+        self.within_timeout(self.connection.clone().query(::redis::cmd("PING")))
+    }
+}
+
+impl RedisStore {
+    /// `call`, failing with [`StoreError::Timeout`] past the store's
+    /// timeout.
+    fn within_timeout<'a, T: 'a>(
+        &'a self,
+        call: impl Future<Output = RedisResult<T>> + Send + 'a,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>> {
         Box::pin(async move {
-            match tokio::time::timeout(self.timeout, connection.ping()).await {
+            match tokio::time::timeout(self.timeout, call).await {
                 Ok(result) => result.map_err(StoreError::unavailable),
                 Err(_) => Err(StoreError::Timeout {
                     after: self.timeout,
@@ -294,6 +315,13 @@ impl AttemptStore for RedisStore {
             }
         })
     }
+}
+
+/// Milliseconds from `now` to `expires_at`, at least one second: the
+/// expiry is sent as a span of the layer's clock, never as an instant of
+/// Redis's.
+fn ttl_ms(now: u64, expires_at: u64) -> u64 {
+    expires_at.saturating_sub(now).max(1).saturating_mul(1000)
 }
 
 /// A connection to one server (reconnecting by itself) or to a cluster.
@@ -321,28 +349,16 @@ impl Connection {
         match self.clone() {
             Self::Single(mut connection) => script.load_async(&mut connection).await.map(drop),
             #[cfg(feature = "redis-cluster")]
-            cluster @ Self::Cluster(_) => cluster.ping().await,
+            cluster @ Self::Cluster(_) => cluster.query(::redis::cmd("PING")).await,
         }
     }
 
-    /// The count under `key`, 0 when there is none.
-    async fn get(mut self, key: String) -> RedisResult<u64> {
-        let mut get = ::redis::cmd("GET");
-        get.arg(key);
-        let count: Option<u64> = match &mut self {
-            Self::Single(connection) => get.query_async(connection).await?,
-            #[cfg(feature = "redis-cluster")]
-            Self::Cluster(connection) => get.query_async(connection).await?,
-        };
-        Ok(count.unwrap_or(0))
-    }
-
-    async fn ping(mut self) -> RedisResult<()> {
-        let ping = ::redis::cmd("PING");
+    /// Runs one command.
+    async fn query<T: ::redis::FromRedisValue>(mut self, command: ::redis::Cmd) -> RedisResult<T> {
         match &mut self {
-            Self::Single(connection) => ping.query_async::<()>(connection).await,
+            Self::Single(connection) => command.query_async(connection).await,
             #[cfg(feature = "redis-cluster")]
-            Self::Cluster(connection) => ping.query_async::<()>(connection).await,
+            Self::Cluster(connection) => command.query_async(connection).await,
         }
     }
 }
