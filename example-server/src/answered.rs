@@ -1,96 +1,125 @@
-//! A session is answered once. After the signed response (a completion or
-//! a failure) has gone back to MATTR VII, every page and call of that
-//! session says so instead of showing its form, and nothing more is signed:
-//! a reloaded last step, a second tab, the back button or a replayed link
-//! cannot send a second answer for the same issuance.
+//! A session is answered once. The first signed response (a completion or
+//! a failure) is kept in the attempt store with the session
+//! (`hook_layer::attempts::Answers`), and it is the only one that ever
+//! leaves the hook: after it, every page and call of that session says how
+//! the issuance went and offers that same response again ("continue to
+//! your wallet"), instead of showing its form. A reloaded last step, a
+//! second tab, the back button, a replayed link, or a reply lost in a
+//! store outage cannot send a second answer for the same issuance, and
+//! cannot strand the holder without one.
 //!
-//! The mark lives in the attempt store (`hook_layer::attempts::Answers`),
-//! so it holds across replicas sharing Redis. The answer is `409 Conflict`
-//! with a page (or JSON) saying whether the issuance was completed or
-//! ended; a store that does not answer gets the "try again" response.
+//! The guard is a tower layer inside the hook layer: one store lookup per
+//! request, no boxing of the route behind it. The answer is `409
+//! Conflict` with a page (or JSON); a store that does not answer gets the
+//! "try again" response; a session that began before a restart of a hook
+//! whose store is in memory gets "start again from your wallet".
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use askama::Template;
-use axum::extract::{Request, State};
-use axum::middleware::Next;
+use axum::extract::Request;
 use axum::response::Response;
-use hook_layer::attempts::{Answered, Answers};
+use hook_layer::attempts::{AnswerError, Answered, Answers, StoredAnswer};
 use http::StatusCode;
 use serde_json::{Value, json};
+use tower_layer::Layer;
+use tower_service::Service;
 
+use crate::claims::Session;
 use crate::pages::{RESTART, render};
-use crate::steps::Session;
 
-/// How an answered session is told to the holder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Finished {
-    /// Answered with claims: the issuance went on.
-    Completed,
-    /// Answered with an error (declined, too many wrong codes), or answered
-    /// in a way that could not be read.
-    Ended,
-}
-
-impl From<Answered> for Finished {
-    fn from(answered: Answered) -> Self {
-        match answered {
-            Answered::Completed => Self::Completed,
-            Answered::Ended => Self::Ended,
-        }
+/// `completed` or `ended`, as the JSON API says it.
+pub fn name(outcome: Answered) -> &'static str {
+    match outcome {
+        Answered::Completed => "completed",
+        Answered::Ended => "ended",
     }
 }
 
-impl Finished {
-    /// `completed` or `ended`, as the JSON API says it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::Completed => "completed",
-            Self::Ended => "ended",
-        }
-    }
-
-    /// The page's heading, and the JSON API's message.
-    pub fn title(self) -> &'static str {
-        match self {
-            Self::Completed => "This issuance has already been completed",
-            Self::Ended => "This issuance has already ended",
-        }
+/// The page's heading, and the JSON API's message.
+pub fn title(outcome: Answered) -> &'static str {
+    match outcome {
+        Answered::Completed => "This issuance has already been completed",
+        Answered::Ended => "This issuance has already ended",
     }
 }
 
-/// The responses of the [`refuse_answered`] guard, as pages or as JSON.
+/// The responses of the [`AnsweredGuard`], as pages or as JSON.
 pub(crate) trait Refusals: Clone + Send + Sync + 'static {
-    /// The session was answered already.
-    fn answered(&self, finished: Finished) -> Response;
+    /// The session was answered already, with `answer`.
+    fn answered(&self, answer: &StoredAnswer) -> Response;
+    /// The session began before the hook restarted, on a store in memory.
+    fn restarted(&self) -> Response;
     /// The store could not say whether it was.
     fn store_down(&self) -> Response;
 }
 
-/// State of the [`refuse_answered`] middleware.
+/// Lets a request through only while its session is unanswered. Goes
+/// inside the hook layer, so the session is verified already.
 #[derive(Clone)]
-pub(crate) struct Guard<R> {
+pub(crate) struct AnsweredGuard<R> {
     pub(crate) answers: Answers,
     pub(crate) refusals: R,
 }
 
-/// Lets a request through only while its session is unanswered. Runs
-/// inside the hook layer, so the session is verified already.
-pub(crate) async fn refuse_answered<R: Refusals>(
-    State(guard): State<Guard<R>>,
-    request: Request,
-    next: Next,
-) -> Response {
-    // Always there behind the layer; without one, the handler's own
-    // extractor reports the server's mistake.
-    let Some(session) = request.extensions().get::<Session>() else {
-        return next.run(request).await;
-    };
-    match guard.answers.answered(session).await {
-        Ok(None) => next.run(request).await,
-        Ok(Some(answered)) => guard.refusals.answered(answered.into()),
-        Err(error) => {
-            tracing::error!(%error, "attempt store unavailable; no code sent or checked");
-            guard.refusals.store_down()
+impl<S, R: Clone> Layer<S> for AnsweredGuard<R> {
+    type Service = Guarded<S, R>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Guarded {
+            inner,
+            guard: self.clone(),
         }
+    }
+}
+
+/// A route behind the [`AnsweredGuard`].
+#[derive(Clone)]
+pub(crate) struct Guarded<S, R> {
+    inner: S,
+    guard: AnsweredGuard<R>,
+}
+
+impl<S, R> Service<Request> for Guarded<S, R>
+where
+    S: Service<Request, Response = Response, Error = Infallible> + Clone + Send + 'static,
+    S::Future: Send,
+    R: Refusals,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        // The service that was polled ready goes into the future; a clone
+        // stays for the next call, as tower's middleware do.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let guard = self.guard.clone();
+        Box::pin(async move {
+            // Always there behind the layer; without one, the handler's own
+            // extractor reports the server's mistake.
+            let Some(session) = request.extensions().get::<Session>() else {
+                return inner.call(request).await;
+            };
+            let refused = match guard.answers.answered(session).await {
+                Ok(None) => return inner.call(request).await,
+                Ok(Some(answer)) => guard.refusals.answered(&answer),
+                Err(AnswerError::SessionBeforeStore) => guard.refusals.restarted(),
+                Err(error) => {
+                    tracing::error!(%error, "attempt store unavailable; no code sent or checked");
+                    guard.refusals.store_down()
+                }
+            };
+            Ok(refused)
+        })
     }
 }
 
@@ -101,42 +130,62 @@ struct AnsweredPage<'a> {
     title: &'a str,
     completed: bool,
     message: &'a str,
+    /// The session's one response, offered again.
+    continue_to: &'a str,
+    continue_label: &'a str,
     advice: &'a str,
     /// In dev mode, the simulated MATTR VII's start page.
     dev_start: Option<&'a str>,
 }
 
 /// `409 Conflict`: the page saying this issuance has already been
-/// completed, or has ended, with the way back to the wallet (and, in dev
-/// mode, to the simulated MATTR VII's start page).
-pub(crate) fn page(finished: Finished, dev_start: Option<&str>) -> Response {
-    let (message, advice) = match finished {
-        Finished::Completed => (
-            "Your answers have been sent to the issuer. Nothing more can be changed here.",
-            "Return to your wallet to receive your credential.",
+/// completed, or has ended, with its one response offered again (the way
+/// back to the wallet) and, in dev mode, the simulated MATTR VII's start
+/// page.
+pub(crate) fn page(answer: &StoredAnswer, dev_start: Option<&str>) -> Response {
+    let outcome = answer.outcome();
+    let (message, continue_label, advice) = match outcome {
+        Answered::Completed => (
+            "Your answers were accepted. Nothing more can be changed here.",
+            "Continue to your wallet",
+            "Your wallet receives your credential when you continue.",
         ),
-        Finished::Ended => (
+        Answered::Ended => (
             "No credential will be issued in this issuance, and nothing more can be sent from here.",
+            "Return to your wallet",
             RESTART,
         ),
     };
     render(
         StatusCode::CONFLICT,
         &AnsweredPage {
-            title: finished.title(),
-            completed: finished == Finished::Completed,
+            title: title(outcome),
+            completed: outcome == Answered::Completed,
             message,
+            continue_to: answer.redirect().url(),
+            continue_label,
             advice,
             dev_start,
         },
     )
 }
 
-/// The JSON API's body for an answered session (sent with `409`).
-pub(crate) fn json_body(finished: Finished) -> Value {
+/// The JSON API's body for an answered session (sent with `409`), with
+/// the session's one response for the app to open.
+pub(crate) fn json_body(answer: &StoredAnswer) -> Value {
+    let outcome = answer.outcome();
     json!({
         "error": "already_answered",
-        "message": format!("{}.", finished.title()),
-        "answered": finished.name(),
+        "message": format!("{}.", title(outcome)),
+        "answered": name(outcome),
+        "redirectUrl": answer.redirect().url(),
     })
 }
+
+/// What a session that began before a restart is told, as a heading and a
+/// message: its hook keeps attempts and answers in memory, so it cannot
+/// tell whether the session was answered before.
+pub(crate) const RESTARTED: (&str, &str) = (
+    "Please start again",
+    "This service restarted since your issuance began, so it cannot go on with it.",
+);

@@ -15,17 +15,18 @@
 
 use std::time::UNIX_EPOCH;
 
+use axum::Router;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Json, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Router, middleware};
+use hook_layer::attempts::StoredAnswer;
 use hook_layer::{JsonOnRejection, OnRejection, Rejection, TokenSource};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use crate::answered::{self, Finished, Guard, Refusals};
+use crate::answered::{self, AnsweredGuard, Refusals};
 use crate::claims::UserClaims;
 use crate::config::Config;
 use crate::delivery::{Channel, Recipient};
@@ -60,7 +61,7 @@ pub(crate) fn router(config: &Config, steps: Steps) -> Router {
         // As for the pages: the simulated MATTR VII's callback is local.
         layer = layer.allow_loopback_redirects();
     }
-    let guard = Guard {
+    let guard = AnsweredGuard {
         answers: steps.answers.clone(),
         refusals: JsonRefusals,
     };
@@ -70,10 +71,7 @@ pub(crate) fn router(config: &Config, steps: Steps) -> Router {
         .route(&format!("{base}/terms"), post(terms))
         .route(&format!("{base}/details"), post(details))
         .route(&format!("{base}/code"), post(code))
-        .route_layer(middleware::from_fn_with_state(
-            guard,
-            answered::refuse_answered::<JsonRefusals>,
-        ));
+        .route_layer(guard);
     Router::new()
         .route(&format!("{base}/session"), get(session_info))
         .merge(steps_routes)
@@ -86,8 +84,12 @@ pub(crate) fn router(config: &Config, steps: Steps) -> Router {
 struct JsonRefusals;
 
 impl Refusals for JsonRefusals {
-    fn answered(&self, finished: Finished) -> Response {
-        reply(StatusCode::CONFLICT, answered::json_body(finished))
+    fn answered(&self, answer: &StoredAnswer) -> Response {
+        reply(StatusCode::CONFLICT, answered::json_body(answer))
+    }
+
+    fn restarted(&self) -> Response {
+        trouble(Trouble::Restarted)
     }
 
     fn store_down(&self) -> Response {
@@ -157,6 +159,14 @@ fn trouble(trouble: Trouble) -> Response {
         ),
         // The same refusal as the layer's for an expired token.
         Trouble::SessionOver => JsonOnRejection.on_rejection(&Rejection::Expired),
+        Trouble::Restarted => {
+            let (_, message) = answered::RESTARTED;
+            problem(
+                StatusCode::CONFLICT,
+                "session_before_restart",
+                &format!("{message} Start again from the wallet."),
+            )
+        }
         Trouble::Broken => problem(
             StatusCode::INTERNAL_SERVER_ERROR,
             "server_error",
@@ -169,9 +179,7 @@ fn trouble(trouble: Trouble) -> Response {
 fn ended(ended: Ended) -> Response {
     match ended {
         Ended::Redirect(redirect) => redirect.json().into_response(),
-        Ended::AlreadyAnswered(finished) => {
-            reply(StatusCode::CONFLICT, answered::json_body(finished))
-        }
+        Ended::AlreadyAnswered(answer) => reply(StatusCode::CONFLICT, answered::json_body(&answer)),
         Ended::Trouble(problem) => trouble(problem),
     }
 }
@@ -202,10 +210,7 @@ fn channel_name(channel: Channel) -> &'static str {
 async fn session_info(State(api): State<Api>, session: Session) -> Response {
     let answered = match api.steps.answered(&session).await {
         Ok(answered) => answered,
-        Err(error) => {
-            tracing::error!(%error, "attempt store unavailable; no code sent or checked");
-            return trouble(Trouble::StoreDown);
-        }
+        Err(problem) => return trouble(problem),
     };
     let expires_at = session
         .expires_at()
@@ -215,7 +220,8 @@ async fn session_info(State(api): State<Api>, session: Session) -> Response {
         StatusCode::OK,
         json!({
             "claims": session.claims(),
-            "answered": answered.map(Finished::name),
+            "answered": answered.as_ref().map(|answer| answered::name(answer.outcome())),
+            "redirectUrl": answered.as_ref().map(|answer| answer.redirect().url()),
             "expiresAt": expires_at,
             "codeChannel": channel_name(api.steps.sender.channel()),
         }),
@@ -367,18 +373,6 @@ async fn check_code(api: &Api, session: &Session, progress: &Progress, code: &st
                 "attemptsLeft": left,
             }),
         ),
-        Checked::NoAttemptsLeft => match api.steps.answered(session).await {
-            Ok(Some(finished)) => reply(StatusCode::CONFLICT, answered::json_body(finished)),
-            Ok(None) => problem(
-                StatusCode::CONFLICT,
-                "no_attempts_left",
-                "The code has been entered as many times as allowed for this issuance.",
-            ),
-            Err(error) => {
-                tracing::error!(%error, "attempt store unavailable; no code sent or checked");
-                trouble(Trouble::StoreDown)
-            }
-        },
         Checked::Ended(end) => ended(end),
         Checked::Trouble(problem) => trouble(problem),
     }

@@ -21,3 +21,6 @@ pub struct UserClaims {
     #[serde(flatten)]
     pub other: BTreeMap<String, Value>,
 }
+
+/// A verified session, with the claims this example reads.
+pub(crate) type Session = hook_layer::HookSession<UserClaims>;

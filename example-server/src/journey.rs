@@ -21,16 +21,16 @@ use std::sync::Arc;
 
 use askama::Template;
 use axum::extract::{Form, Query, State};
-use axum::middleware;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Router, routing::post};
+use hook_layer::attempts::StoredAnswer;
 use hook_layer::{Rejection, SESSION_TOKEN_PARAM};
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::answered::{self, Finished, Guard, Refusals};
+use crate::answered::{self, AnsweredGuard, Refusals};
 use crate::claims::UserClaims;
 use crate::config::Config;
 use crate::delivery::{self, Channel, CodeSender, Recipient};
@@ -49,8 +49,6 @@ pub const LOAD_TEST_WELCOME: &str = "/load-test/welcome";
 const NOTE_RESENT: &str = "resent";
 /// The code page's `note` when the session has had all its codes.
 const NOTE_SENDS_USED: &str = "sends-used";
-/// The code page's `note` when every check was used by other submissions.
-const NOTE_NO_ATTEMPTS: &str = "no-attempts";
 /// The code page's `note` after a wrong code: `wrong-2` is "2 attempts
 /// left". The note only words the page; the count is in the store.
 const NOTE_WRONG: &str = "wrong-";
@@ -103,12 +101,10 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
         layer = layer.allow_loopback_redirects();
     }
     let steps = Steps::new(config, sender);
-    let guard = Guard {
+    let answered_guard = AnsweredGuard {
         answers: steps.answers.clone(),
         refusals: WebRefusals { dev_start },
     };
-    let answered_guard =
-        middleware::from_fn_with_state(guard, answered::refuse_answered::<WebRefusals>);
     let mut router = Router::new()
         .route(&paths.welcome, get(welcome))
         .route(&paths.terms, get(terms).post(decide_terms))
@@ -147,8 +143,12 @@ struct WebRefusals {
 }
 
 impl Refusals for WebRefusals {
-    fn answered(&self, finished: Finished) -> Response {
-        answered::page(finished, self.dev_start)
+    fn answered(&self, answer: &StoredAnswer) -> Response {
+        answered::page(answer, self.dev_start)
+    }
+
+    fn restarted(&self) -> Response {
+        restarted()
     }
 
     fn store_down(&self) -> Response {
@@ -387,6 +387,17 @@ fn could_not_continue() -> Response {
     )
 }
 
+/// The session began before this hook restarted, and the hook keeps its
+/// attempts and answers in memory (`409`).
+fn restarted() -> Response {
+    let (title, message) = answered::RESTARTED;
+    pages::error_page(
+        StatusCode::CONFLICT,
+        title,
+        &format!("{message} {}", pages::RESTART),
+    )
+}
+
 /// The attempt store (Redis, or memory) did not answer: nothing is sent,
 /// checked or signed without it. (Logged where it happened.)
 fn store_unavailable() -> Response {
@@ -403,6 +414,7 @@ impl Journey {
         match trouble {
             Trouble::StoreDown => store_unavailable(),
             Trouble::SessionOver => pages::rejection(&Rejection::Expired, self.dev_start),
+            Trouble::Restarted => restarted(),
             Trouble::Broken => could_not_continue(),
         }
     }
@@ -412,7 +424,7 @@ impl Journey {
     fn ended(&self, ended: Ended) -> Response {
         match ended {
             Ended::Redirect(redirect) => redirect.into_response(),
-            Ended::AlreadyAnswered(finished) => answered::page(finished, self.dev_start),
+            Ended::AlreadyAnswered(answer) => answered::page(&answer, self.dev_start),
             Ended::Trouble(trouble) => self.trouble(trouble),
         }
     }
@@ -545,7 +557,6 @@ async fn code(
     let note = match query.note.as_str() {
         NOTE_RESENT => Note::Notice("A new code is on its way.".to_owned()),
         NOTE_SENDS_USED => Note::Error(steps::sends_used_message(crate::otp::MAX_CODES_SENT)),
-        NOTE_NO_ATTEMPTS => return no_attempts_left(),
         note => match note
             .strip_prefix(NOTE_WRONG)
             .and_then(|left| left.parse::<u64>().ok())
@@ -555,16 +566,6 @@ async fn code(
         },
     };
     code_page_with_status(&journey, &session, &progress, note, StatusCode::OK)
-}
-
-/// Every check of the session was used while its answer was still being
-/// made; had it been made, the answered page would show instead.
-fn no_attempts_left() -> Response {
-    pages::error_page(
-        StatusCode::CONFLICT,
-        "No attempts left",
-        "The one-time code has been entered as many times as allowed for this issuance.",
-    )
 }
 
 #[derive(Deserialize)]
@@ -604,9 +605,6 @@ async fn verify_code(
             let note = format!("{NOTE_WRONG}{left}");
             see_step(verify, &session, &progress, Some(&note))
         }
-        // The code page, opened after this, shows how the session was
-        // answered by then.
-        Checked::NoAttemptsLeft => see_step(verify, &session, &progress, Some(NOTE_NO_ATTEMPTS)),
         Checked::Ended(ended) => journey.ended(ended),
         Checked::Trouble(trouble) => journey.trouble(trouble),
     }

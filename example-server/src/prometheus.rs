@@ -11,7 +11,7 @@
 //! | name | type | labels | meaning |
 //! |---|---|---|---|
 //! | `example_server_responses_total` | counter | `class` | responses by status class: `2xx`, `3xx`, `4xx`, `5xx` |
-//! | `example_server_journeys_ended_total` | counter | `ending` | journeys that went back to MATTR VII: `completed`, `declined`, `too_many_wrong_codes` |
+//! | `example_server_journeys_ended_total` | counter | `ending` | journeys that went back to MATTR VII: `completed`, `declined`, `too_many_wrong_codes`, `code_unchecked` (every code check lost to store outages) |
 
 use std::future::Future;
 use std::time::Duration;

@@ -5,19 +5,22 @@
 //! turns it into a page, a redirect or JSON.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use hook_layer::attempts::{AnswerError, Answers, AttemptError, AttemptLimiter, StoreError};
-use hook_layer::{Completion, CompletionError, HookRedirect, HookSession};
+use hook_layer::attempts::{AnswerError, Answers, AttemptError, AttemptLimiter, StoredAnswer};
+use hook_layer::{Completion, CompletionError, HookRedirect};
 
-use crate::answered::Finished;
-use crate::claims::UserClaims;
+pub(crate) use crate::claims::Session;
 use crate::config::Config;
 use crate::delivery::{CodeSender, Recipient};
 use crate::otp::{self, MAX_CODES_SENT, MAX_FAILED_CODES};
 use crate::progress::{Details, Progress, SEALED_FOR};
 
-/// A verified session, with the claims this example reads.
-pub(crate) type Session = HookSession<UserClaims>;
+/// How long a submission that finds every code check used waits for the
+/// requests making those checks to answer the session: each is at most two
+/// store calls and a signature from its answer, and a store call gives up
+/// after `RedisStore::DEFAULT_TIMEOUT` (2 s).
+const SETTLE: Duration = Duration::from_secs(5);
 
 /// What the steps share: how codes go out, the limits, and the answers.
 /// Cloning is cheap.
@@ -53,9 +56,15 @@ impl Steps {
         }
     }
 
-    /// Whether and how the session was answered.
-    pub(crate) async fn answered(&self, session: &Session) -> Result<Option<Finished>, StoreError> {
-        Ok(self.answers.answered(session).await?.map(Finished::from))
+    /// Whether and how the session was answered, with its one response.
+    pub(crate) async fn answered(
+        &self,
+        session: &Session,
+    ) -> Result<Option<StoredAnswer>, Trouble> {
+        self.answers
+            .answered(session)
+            .await
+            .map_err(|error| Trouble::of_answer(&error))
     }
 
     /// The holder declined the terms: the issuance fails.
@@ -110,9 +119,9 @@ impl Steps {
         }
         match self.checks.attempt(session).await {
             Ok(_) => {}
-            // Every check was used. Whatever they found is answered by the
-            // requests that made them; this one signs nothing.
-            Err(AttemptError::Exhausted { .. }) => return Checked::NoAttemptsLeft,
+            Err(AttemptError::Exhausted { .. }) => {
+                return Checked::Ended(self.after_every_check(session).await);
+            }
             Err(error) => return Checked::Trouble(Trouble::of_attempt(&error)),
         }
         if otp::matches(expected, submitted) {
@@ -133,6 +142,36 @@ impl Steps {
             }
             Err(error) => Checked::Trouble(Trouble::of_attempt(&error)),
         }
+    }
+
+    /// A code was submitted after every check of the session was used.
+    /// Normally the requests that made those checks answer the session (a
+    /// right code completes it, the last wrong one fails it), and this one
+    /// gets that answer once it is there. But a check whose store call
+    /// timed out was counted without being made, and after an outage every
+    /// check may be used that way: then, once the others have had
+    /// [`SETTLE`] to answer, no code can be checked any more and the
+    /// failure is signed, so that the issuance ends rather than stays
+    /// unanswered. Whichever answer is kept first is the session's.
+    async fn after_every_check(&self, session: &Session) -> Ended {
+        let deadline = Instant::now() + SETTLE;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.answered(session).await {
+                Ok(Some(answer)) => return Ended::AlreadyAnswered(answer),
+                Ok(None) if Instant::now() < deadline => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(800));
+                }
+                Ok(None) => break,
+                Err(trouble) => return Ended::Trouble(trouble),
+            }
+        }
+        let answer = session
+            .fail("The one-time code could not be checked.")
+            .redirect_once(&self.answers)
+            .await;
+        self.finish(session, Ending::CodeUnchecked, answer).await
     }
 
     /// The successful end: the collected details go back to MATTR VII, and
@@ -171,21 +210,27 @@ impl Steps {
                             "interaction failed"
                         );
                     }
+                    Ending::CodeUnchecked => {
+                        tracing::info!(
+                            state,
+                            reason = "every code check was lost",
+                            "interaction failed"
+                        );
+                    }
                 }
                 return Ended::Redirect(redirect);
             }
             Err(error) => error,
         };
         match error {
-            AnswerError::AlreadyAnswered => {
-                tracing::debug!(state, ?ending, "already answered; nothing signed");
-                // Answered, but how cannot be read: "ended" is true either way.
-                let finished = self.answered(session).await.ok().flatten();
-                Ended::AlreadyAnswered(finished.unwrap_or(Finished::Ended))
+            AnswerError::AlreadyAnswered(answer) => {
+                tracing::debug!(state, ?ending, "already answered; its answer given back");
+                Ended::AlreadyAnswered(answer)
             }
             AnswerError::SessionOver => Ended::Trouble(Trouble::SessionOver),
+            AnswerError::SessionBeforeStore => Ended::Trouble(Trouble::Restarted),
             AnswerError::Store(error) => {
-                tracing::error!(state, ?ending, %error, "attempt store unavailable; nothing signed");
+                tracing::error!(state, ?ending, %error, "attempt store unavailable; nothing sent");
                 Ended::Trouble(Trouble::StoreDown)
             }
             error => {
@@ -243,6 +288,8 @@ enum Ending {
     Completed,
     Declined,
     TooManyWrongCodes,
+    /// Every code check was used without one being made (store outages).
+    CodeUnchecked,
 }
 
 impl Ending {
@@ -252,6 +299,7 @@ impl Ending {
             Self::Completed => "completed",
             Self::Declined => "declined",
             Self::TooManyWrongCodes => "too_many_wrong_codes",
+            Self::CodeUnchecked => "code_unchecked",
         }
     }
 }
@@ -264,6 +312,9 @@ pub(crate) enum Trouble {
     StoreDown,
     /// The session's token stopped being accepted while the step ran.
     SessionOver,
+    /// The session began before this hook restarted, and its store is in
+    /// memory: it may have had attempts or an answer that are forgotten.
+    Restarted,
     /// Our side: no randomness, a response that cannot be signed, a session
     /// longer than counts are kept.
     Broken,
@@ -274,6 +325,7 @@ impl Trouble {
     fn of_attempt(error: &AttemptError) -> Self {
         match error {
             AttemptError::SessionOver => Self::SessionOver,
+            AttemptError::SessionBeforeStore => Self::Restarted,
             AttemptError::Store(_) => {
                 tracing::error!(%error, "attempt store unavailable; no code sent or checked");
                 Self::StoreDown
@@ -284,14 +336,31 @@ impl Trouble {
             }
         }
     }
+
+    /// The trouble behind a failed lookup of the session's answer, logged.
+    fn of_answer(error: &AnswerError) -> Self {
+        match error {
+            AnswerError::SessionOver => Self::SessionOver,
+            AnswerError::SessionBeforeStore => Self::Restarted,
+            AnswerError::Store(_) => {
+                tracing::error!(%error, "attempt store unavailable; no code sent or checked");
+                Self::StoreDown
+            }
+            _ => {
+                tracing::error!(%error, "the session's answer could not be read");
+                Self::Broken
+            }
+        }
+    }
 }
 
 /// The end of an issuance, as a step met it.
 pub(crate) enum Ended {
-    /// Signed: send the holder (or the app) back to MATTR VII.
+    /// Signed and kept: send the holder (or the app) back to MATTR VII.
     Redirect(HookRedirect),
-    /// Another request answered the session first; nothing was signed.
-    AlreadyAnswered(Finished),
+    /// The session was answered already, with this response: nothing new
+    /// was signed, and this one can be offered again.
+    AlreadyAnswered(StoredAnswer),
     /// Nothing was signed.
     Trouble(Trouble),
 }
@@ -323,9 +392,6 @@ pub(crate) enum Checked {
         /// Wrong codes left.
         left: u64,
     },
-    /// Every check of this session was used already (by requests that
-    /// answer it); nothing was checked or signed.
-    NoAttemptsLeft,
     /// The issuance ended: the right code, or the last wrong one.
     Ended(Ended),
     /// Nothing was checked.

@@ -32,7 +32,9 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use demo::{Settings, escape};
-use hook_layer::attempts::{AnswerError, Answers, AttemptError, AttemptLimiter, MemoryStore};
+use hook_layer::attempts::{
+    AnswerError, Answered, Answers, AttemptError, AttemptLimiter, MemoryStore,
+};
 use hook_layer::{HookRedirect, HookSession, InteractionHookLayer, OpenError};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
@@ -285,16 +287,22 @@ fn answer(result: Result<HookRedirect, AnswerError>) -> Response {
         Ok(redirect) => redirect.into_response(),
         // The one response this session has: offered again, never a
         // second one (a reload, a second tab, a reply lost on the way).
-        Err(AnswerError::AlreadyAnswered(answer)) => page(
-            StatusCode::CONFLICT,
-            "Already answered",
-            &format!(
-                "<p>This step was already answered. \
-                 <a href=\"{}\">Continue to your wallet</a>.</p>",
-                // A serialized URL holds no quote or angle bracket.
-                answer.redirect().url().replace('&', "&amp;")
-            ),
-        ),
+        Err(AnswerError::AlreadyAnswered(answer)) => {
+            let outcome = match answer.outcome() {
+                Answered::Completed => "has already been completed",
+                Answered::Ended => "has already ended",
+            };
+            page(
+                StatusCode::CONFLICT,
+                "Already answered",
+                &format!(
+                    "<p>This issuance {outcome}. \
+                     <a href=\"{}\">Continue to your wallet</a>.</p>",
+                    // A serialized URL holds no quote or angle bracket.
+                    answer.redirect().url().replace('&', "&amp;")
+                ),
+            )
+        }
         Err(AnswerError::SessionBeforeStore) => page(
             StatusCode::CONFLICT,
             "Please start again",

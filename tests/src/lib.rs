@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use example_server::Config;
 use hook_layer::attempts::{
-    AttemptStore, CountFuture, MemoryStore, ReadyFuture, ReserveFuture, StoreError,
+    AttemptStore, MemoryStore, ReadyFuture, ReserveFuture, StoreError, ValueFuture,
 };
 use hook_layer::testing::MockIssuer;
 use tokio::net::TcpListener;
@@ -182,11 +182,28 @@ impl AttemptStore for SwitchableStore {
         self.inner.reserve(key, now, expires_at)
     }
 
-    fn count<'a>(&'a self, key: &'a str, now: u64) -> CountFuture<'a> {
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        now: u64,
+        expires_at: u64,
+    ) -> ValueFuture<'a> {
         if self.is_down() {
             return Box::pin(std::future::ready(Err(Self::outage())));
         }
-        self.inner.count(key, now)
+        self.inner.put_if_absent(key, value, now, expires_at)
+    }
+
+    fn get<'a>(&'a self, key: &'a str, now: u64) -> ValueFuture<'a> {
+        if self.is_down() {
+            return Box::pin(std::future::ready(Err(Self::outage())));
+        }
+        self.inner.get(key, now)
+    }
+
+    fn remembers_for(&self) -> Option<std::time::Duration> {
+        self.inner.remembers_for()
     }
 
     fn ready(&self) -> ReadyFuture<'_> {
@@ -323,7 +340,7 @@ pub async fn reach_code_step(server: &TestServer, token: &str) -> String {
 }
 
 /// What came back from a burst of code submissions.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CodeTally {
     /// Redirects back to the code page saying the code was wrong.
     pub try_again: usize,
@@ -338,6 +355,10 @@ pub struct CodeTally {
     pub already_ended: usize,
     /// Anything else (an error page, say).
     pub other: usize,
+    /// Every response token any submission was given, checked as MATTR VII
+    /// would: in a redirect, or offered again on an answered page. A
+    /// session answered once has exactly one.
+    pub responses: std::collections::BTreeSet<String>,
 }
 
 impl CodeTally {
@@ -399,10 +420,11 @@ pub async fn fire_codes_at(
                     hook_layer::testing::Outcome::Failed { .. } => tally.failed += 1,
                     hook_layer::testing::Outcome::Completed { .. } => tally.completed += 1,
                 }
+                tally.responses.insert(response_token(&location));
             }
             (status, _) => {
                 let text = response.text().await.unwrap_or_default();
-                tally.count_page(status, &text);
+                tally.count_page(issuer, status, &text);
             }
         }
     }
@@ -410,13 +432,38 @@ pub async fn fire_codes_at(
         let response = http.get(url).send().await.expect("response");
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
-        tally.count_page(status, &text);
+        tally.count_page(issuer, status, &text);
     }
     tally
 }
 
+/// The response token in a redirect back to MATTR VII.
+pub fn response_token(url: &str) -> String {
+    query_param(url, "session_token").expect("a response token")
+}
+
+/// The response an answered page offers again ("Continue to your
+/// wallet"), checked as MATTR VII would: its URL and token.
+pub fn offered_response(issuer: &MockIssuer, page: &str) -> Option<(String, String)> {
+    page.split(r#"<a class="button" href=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|href| href.replace("&amp;", "&"))
+        .find(|href| href.contains("session_token="))
+        .map(|url| {
+            issuer
+                .read_redirect(&url)
+                .expect("the offered response is valid");
+            let token = response_token(&url);
+            (url, token)
+        })
+}
+
 impl CodeTally {
-    fn count_page(&mut self, status: u16, text: &str) {
+    fn count_page(&mut self, issuer: &MockIssuer, status: u16, text: &str) {
+        if let Some((_, token)) = offered_response(issuer, text) {
+            self.responses.insert(token);
+        }
         match status {
             409 if text.contains("This issuance has already been completed") => {
                 self.already_completed += 1;

@@ -615,6 +615,11 @@ async fn parallel_wrong_codes(server: TestServer) {
     assert_eq!((tally.try_again, tally.failed), (2, 1), "{tally:?}");
     assert_eq!(tally.completed + tally.other, 0, "{tally:?}");
     assert_eq!(tally.already_answered(), 45, "{tally:?}");
+    assert_eq!(
+        tally.responses.len(),
+        1,
+        "one response, offered to all: {tally:?}"
+    );
     // And the right code now signs nothing either.
     journey
         .submit_page(&[("code", &code)], StatusCode::CONFLICT)
@@ -820,6 +825,11 @@ async fn answered_once(server: TestServer) {
         tally.failed + tally.already_ended + tally.try_again + tally.other,
         0
     );
+    assert_eq!(
+        tally.responses.len(),
+        1,
+        "one response, offered to all: {tally:?}"
+    );
 
     // The last step again, as a reload of it would: nothing is signed.
     journey.page = code_page;
@@ -832,7 +842,12 @@ async fn answered_once(server: TestServer) {
         page.contains("This issuance has already been completed"),
         "{page}"
     );
-    assert!(page.contains("Return to your wallet"), "{page}");
+    assert!(page.contains("Continue to your wallet"), "{page}");
+    let (_, offered) = hook_tests::offered_response(&server.issuer(), &page).expect("offered");
+    assert!(
+        tally.responses.contains(&offered),
+        "the same response, offered again"
+    );
     assert!(page.contains(r#"href="/dev""#), "dev mode leads on: {page}");
     // Every page of the session says so, instead of its form.
     let token = journey.token().to_owned();

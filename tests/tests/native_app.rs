@@ -247,6 +247,7 @@ async fn the_app_completes_the_journey_and_mattr_vii_continues() {
                 "error": "already_answered",
                 "message": "This issuance has already been completed.",
                 "answered": "completed",
+                "redirectUrl": redirect_url,
             })
         );
     }
