@@ -152,17 +152,34 @@ impl Drop for TestServer {
 
 /// An attempt store that can be taken down and brought back: a
 /// [`MemoryStore`] that fails every call while it is down, as a Redis
-/// outage does.
+/// outage does; or that makes its writes but loses their replies, as a
+/// Redis whose acknowledgements time out does.
 #[derive(Default)]
 pub struct SwitchableStore {
     inner: MemoryStore,
     down: AtomicBool,
+    /// Counts are made, but their replies lost.
+    losing_counts: AtomicBool,
+    /// Answers are kept, but their replies lost.
+    losing_answers: AtomicBool,
 }
 
 impl SwitchableStore {
     /// Takes the store down (`true`) or brings it back (`false`).
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Loses (`true`) or delivers the replies to attempt counts, which are
+    /// made either way.
+    pub fn lose_count_replies(&self, losing: bool) {
+        self.losing_counts.store(losing, Ordering::SeqCst);
+    }
+
+    /// Loses (`true`) or delivers the replies to answers being kept, which
+    /// are kept either way.
+    pub fn lose_answer_replies(&self, losing: bool) {
+        self.losing_answers.store(losing, Ordering::SeqCst);
     }
 
     fn is_down(&self) -> bool {
@@ -172,6 +189,25 @@ impl SwitchableStore {
     fn outage() -> StoreError {
         StoreError::unavailable("connection refused")
     }
+
+    /// `made`, with its reply replaced by a timeout when `losing` is set.
+    fn lost_if<'a, T: Send + 'a>(
+        losing: &AtomicBool,
+        made: std::pin::Pin<
+            Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'a>,
+        >,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'a>>
+    {
+        if !losing.load(Ordering::SeqCst) {
+            return made;
+        }
+        Box::pin(async move {
+            let _ = made.await;
+            Err(StoreError::Timeout {
+                after: std::time::Duration::from_secs(2),
+            })
+        })
+    }
 }
 
 impl AttemptStore for SwitchableStore {
@@ -179,7 +215,10 @@ impl AttemptStore for SwitchableStore {
         if self.is_down() {
             return Box::pin(std::future::ready(Err(Self::outage())));
         }
-        self.inner.reserve(key, now, expires_at)
+        Self::lost_if(
+            &self.losing_counts,
+            self.inner.reserve(key, now, expires_at),
+        )
     }
 
     fn put_if_absent<'a>(
@@ -192,7 +231,10 @@ impl AttemptStore for SwitchableStore {
         if self.is_down() {
             return Box::pin(std::future::ready(Err(Self::outage())));
         }
-        self.inner.put_if_absent(key, value, now, expires_at)
+        Self::lost_if(
+            &self.losing_answers,
+            self.inner.put_if_absent(key, value, now, expires_at),
+        )
     }
 
     fn get<'a>(&'a self, key: &'a str, now: u64) -> ValueFuture<'a> {
