@@ -382,7 +382,7 @@ impl fmt::Debug for Config {
 mod tests {
     use super::*;
 
-    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    const SECRET: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";
     const LOCAL: &str = "127.0.0.1:3000";
 
     fn args(list: &[&str]) -> Args {
@@ -613,8 +613,8 @@ mod tests {
         assert!(Args::try_parse_from(["example-server", "--bind", "nowhere"]).is_err());
     }
 
-    const OLD: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
-    const THIRD: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    const OLD: &str = "XzaUHKqJR/xgvJgYN0u14IJu6aretqp+Dyf3TL17U6Q=";
+    const THIRD: &str = "K4RBNgo9EWmYsBNYHWhNTUOELVUDDKY7GgfpWZpX+yM=";
 
     #[test]
     fn hook_secret_takes_the_current_secret_then_older_ones() {
@@ -644,7 +644,7 @@ mod tests {
             bad.starts_with("HOOK_SECRET: not standard base64 (secret 2)"),
             "{bad}"
         );
-        assert!(!bad.contains("dGtU"), "{bad}");
+        assert!(!bad.contains("7cUZ"), "{bad}");
     }
 
     /// A tenants file in a fresh temporary directory, removed on drop.
@@ -704,7 +704,7 @@ mod tests {
         assert_eq!(config.settings.tenants().len(), 2);
         assert_eq!(config.tenant().issuer, "https://a.example");
         assert_eq!(config.hook_path(), "/interaction");
-        assert!(!format!("{config:?}").contains("dGtU"));
+        assert!(!format!("{config:?}").contains("7cUZ"));
 
         let both = file.load(&["--secret", SECRET]).unwrap_err().to_string();
         assert!(
@@ -778,6 +778,6 @@ mod tests {
             "https://h.example/i",
         ];
         let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
-        assert!(!format!("{config:?}").contains("dGtU"));
+        assert!(!format!("{config:?}").contains("7cUZ"));
     }
 }

@@ -31,7 +31,7 @@ fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
 #[test]
 fn bad_settings_exit_with_status_2_naming_the_setting() {
     // A constant, so that the slices below are too.
-    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    const SECRET: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";
     // A whole production configuration, so that a build without dev mode
     // gets as far as the setting under test.
     const HOOK: [(&str, &str); 3] = [
@@ -136,7 +136,7 @@ fn a_metrics_address_in_use_exits_with_status_2() {
 #[cfg(feature = "dev")]
 #[test]
 fn the_dev_issuer_with_a_real_secret_refuses_to_listen_beyond_loopback() {
-    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    const SECRET: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";
     for bind in ["0.0.0.0:0", "[::]:0"] {
         let (code, output) = run_with(
             &["--dev-issuer"],
@@ -165,7 +165,7 @@ fn the_dev_issuer_with_a_real_secret_refuses_to_listen_beyond_loopback() {
 #[cfg(feature = "dev")]
 #[test]
 fn the_dev_issuer_with_a_real_secret_warns_at_startup() {
-    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    const SECRET: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";
     let file = std::env::temp_dir().join(format!("cli-tenants-{}.toml", std::process::id()));
     std::fs::write(
         &file,

@@ -16,7 +16,7 @@ use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_example-server");
-pub const SECRET: &[u8; 32] = b"replica tests share this secret!";
+pub const SECRET: &[u8; 32] = b"replica tests share: 32-byte key";
 pub const TENANT: &str = "http://127.0.0.1:9";
 pub const HOOK_URL: &str = "http://127.0.0.1:9/interaction";
 

@@ -5,7 +5,7 @@
 //!
 //! | variable | meaning |
 //! |---|---|
-//! | `HOOK_SECRET` | the hook secret, base64, exactly as MATTR VII returned it; during a rotation the current secret first, then older ones still accepted, separated by commas |
+//! | `HOOK_SECRET` | the hook secret, base64, exactly as MATTR VII returned it; during a rotation the current secret first, then older ones still accepted, separated by commas. A placeholder or a documentation's example is refused (see [`HookSecret::from_base64_checked`](crate::HookSecret::from_base64_checked)) |
 //! | `HOOK_ISSUER` | the tenant URL, e.g. `https://tenant.vii.au01.mattr.global` (the session token's `iss`) |
 //! | `HOOK_URL` | this hook's public URL as configured on the tenant, e.g. `https://hook.example.com/interaction` (the token's `aud`); its path is where the journey is mounted |
 //! | `HOOK_TENANTS` | instead of the three above: a TOML file of several tenants (see [`HookSettings::from_tenants_toml`]) |
@@ -109,8 +109,18 @@ impl HookSettings {
     /// ```
     /// use hook_layer::config::HookSettings;
     ///
+    /// # // 32 random bytes in base64, as MATTR VII returns a secret.
+    /// # fn generated() -> String {
+    /// #     use std::hash::{BuildHasher, RandomState};
+    /// #     let key: Vec<u8> = (0..4u64)
+    /// #         .flat_map(|i| RandomState::new().hash_one(i).to_le_bytes())
+    /// #         .collect();
+    /// #     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key)
+    /// # }
+    /// # let secret = generated();
+    /// // `secret`: the hook secret, base64, as MATTR VII returned it.
     /// let settings = HookSettings::from_vars(|name| match name {
-    ///     "HOOK_SECRET" => Some("dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=".into()),
+    ///     "HOOK_SECRET" => Some(secret.clone()),
     ///     "HOOK_ISSUER" => Some("https://tenant.vii.au01.mattr.global".into()),
     ///     "HOOK_URL" => Some("https://hook.example.com/interaction".into()),
     ///     _ => None,
@@ -171,20 +181,41 @@ impl HookSettings {
     /// current first, comma-separated), the tenant URL and this hook's URL.
     /// Errors name `HOOK_SECRET`, `HOOK_ISSUER` and `HOOK_URL`.
     ///
+    /// A secret that MATTR VII cannot have generated is refused, as
+    /// [`HookSecret::from_base64_checked`] refuses it: a placeholder such
+    /// as 32 zero bytes, or an example secret from documentation.
+    ///
     /// ```
     /// use hook_layer::config::HookSettings;
     ///
+    /// # // 32 random bytes in base64, as MATTR VII returns a secret.
+    /// # fn generated() -> String {
+    /// #     use std::hash::{BuildHasher, RandomState};
+    /// #     let key: Vec<u8> = (0..4u64)
+    /// #         .flat_map(|i| RandomState::new().hash_one(i).to_le_bytes())
+    /// #         .collect();
+    /// #     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key)
+    /// # }
+    /// # let secret = generated();
+    /// // `secret`: the hook secret, base64, as MATTR VII returned it.
     /// let settings = HookSettings::single(
-    ///     "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=",
+    ///     &secret,
     ///     "https://tenant.vii.au01.mattr.global",
     ///     "https://abcd.ngrok.app",
     /// )?;
     /// // A hook URL without a path mounts the journey at the root.
     /// assert_eq!(settings.hook_path(), "/");
     ///
-    /// let error = HookSettings::single("dGtU", "https://t.example", "https://h.example/i")
-    ///     .unwrap_err();
-    /// assert!(error.to_string().starts_with("HOOK_SECRET: the hook secret decodes to 3 bytes"));
+    /// let refused = |secret| {
+    ///     HookSettings::single(secret, "https://t.example", "https://h.example/i")
+    ///         .unwrap_err()
+    ///         .to_string()
+    /// };
+    /// assert!(refused("dGtU").starts_with("HOOK_SECRET: the hook secret decodes to 3 bytes"));
+    /// let zeros = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    /// assert!(refused(zeros).starts_with("HOOK_SECRET: the hook secret holds fewer than 16"));
+    /// let example = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    /// assert!(refused(example).starts_with("HOOK_SECRET: the hook secret is an example"));
     /// # Ok::<(), hook_layer::config::ConfigError>(())
     /// ```
     pub fn single(secrets: &str, issuer: &str, hook_url: &str) -> Result<Self, ConfigError> {
@@ -235,10 +266,20 @@ impl HookSettings {
     /// hook_url = "https://hook.example.com/interaction"
     /// secret_env = "PRODUCTION_HOOK_SECRET"
     /// "#;
+    /// # // 32 random bytes in base64, as MATTR VII returns a secret.
+    /// # fn generated() -> String {
+    /// #     use std::hash::{BuildHasher, RandomState};
+    /// #     let key: Vec<u8> = (0..4u64)
+    /// #         .flat_map(|i| RandomState::new().hash_one(i).to_le_bytes())
+    /// #         .collect();
+    /// #     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key)
+    /// # }
+    /// # let (staging, staging_previous, production) = (generated(), generated(), generated());
+    /// // Each secret as MATTR VII returned it, base64.
     /// let env = |name: &str| match name {
-    ///     "STAGING_HOOK_SECRET" => Some("AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=".to_owned()),
-    ///     "STAGING_HOOK_SECRET_PREVIOUS" => Some("ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=".to_owned()),
-    ///     "PRODUCTION_HOOK_SECRET" => Some("dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=".to_owned()),
+    ///     "STAGING_HOOK_SECRET" => Some(staging.clone()),
+    ///     "STAGING_HOOK_SECRET_PREVIOUS" => Some(staging_previous.clone()),
+    ///     "PRODUCTION_HOOK_SECRET" => Some(production.clone()),
     ///     _ => None,
     /// };
     /// let settings = HookSettings::from_tenants_toml(text, env)?;
@@ -306,8 +347,17 @@ impl HookSettings {
     /// ```
     /// use hook_layer::config::HookSettings;
     ///
+    /// # // 32 random bytes in base64, as MATTR VII returns a secret.
+    /// # fn generated() -> String {
+    /// #     use std::hash::{BuildHasher, RandomState};
+    /// #     let key: Vec<u8> = (0..4u64)
+    /// #         .flat_map(|i| RandomState::new().hash_one(i).to_le_bytes())
+    /// #         .collect();
+    /// #     base64::Engine::encode(&base64::engine::general_purpose::STANDARD, key)
+    /// # }
+    /// # let secret = generated();
     /// let settings = HookSettings::single(
-    ///     "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=",
+    ///     &secret,
     ///     "https://tenant.vii.au01.mattr.global",
     ///     "https://hook.example.com/healthz/hook",
     /// )?;
@@ -439,17 +489,15 @@ fn read_secrets(encoded: &str) -> Result<Vec<HookSecret>, ConfigError> {
 
 /// The tenants file's text, wiped when dropped (it may hold secrets).
 fn read_tenants_file(path: &Path) -> Result<Zeroizing<String>, ConfigError> {
+    // No path is shown, as no setting's value is: HOOK_TENANTS may hold a
+    // secret set in the wrong variable. The I/O error's text names none.
     std::fs::read_to_string(path)
         .map(Zeroizing::new)
         .map_err(|error| {
-            // A secret given as HOOK_TENANTS is no path to show.
-            let shown = path.to_string_lossy();
-            let why = if secrets::could_be_secret(&shown) {
-                format!("cannot read the file it names (the name is not shown: it looks like a secret): {error}")
-            } else {
-                format!("cannot read {shown}: {error}")
-            };
-            ConfigError::new("HOOK_TENANTS", why)
+            ConfigError::new(
+                "HOOK_TENANTS",
+                format!("cannot read the file it names: {error}"),
+            )
         })
 }
 
@@ -500,9 +548,9 @@ mod tests {
     use crate::HookSession;
     use crate::testing::MockIssuer;
 
-    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
-    const OLD: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
-    const THIRD: &str = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8=";
+    const SECRET: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";
+    const OLD: &str = "XzaUHKqJR/xgvJgYN0u14IJu6aretqp+Dyf3TL17U6Q=";
+    const THIRD: &str = "K4RBNgo9EWmYsBNYHWhNTUOELVUDDKY7GgfpWZpX+yM=";
 
     /// Settings from `vars`, as the environment would hold them.
     fn vars(vars: &[(&str, &str)]) -> Result<HookSettings, ConfigError> {
@@ -673,7 +721,68 @@ mod tests {
             bad.starts_with("HOOK_SECRET: not standard base64 (secret 2)"),
             "{bad}"
         );
-        assert!(!bad.contains("dGtU"), "{bad}");
+        assert!(!bad.contains("7cUZ"), "{bad}");
+    }
+
+    /// A placeholder or a published example is refused wherever a secret
+    /// is read from settings, by its setting and position, never shown.
+    #[test]
+    fn weak_secrets_are_refused_wherever_they_are_read() {
+        const ZEROS: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        const EXAMPLE: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+        const FEW: &str = "the hook secret holds fewer than 16 distinct byte values";
+        const PUBLISHED: &str = "the hook secret is an example from documentation";
+        let file = |secrets: &str| {
+            format!(
+                "[[tenant]]\nissuer = \"https://t.example\"\nhook_url = \"https://h.example/i\"\n{secrets}\n"
+            )
+        };
+        let env = |name: &str| (name == "S").then(|| EXAMPLE.to_owned());
+        let cases = [
+            (
+                single(ZEROS, "https://t.example", "https://h.example/i"),
+                format!("HOOK_SECRET: {FEW}"),
+                "(secret 1)",
+            ),
+            (
+                single(
+                    &format!("{SECRET},{EXAMPLE}"),
+                    "https://t.example",
+                    "https://h.example/i",
+                ),
+                format!("HOOK_SECRET: {PUBLISHED}"),
+                "(secret 2)",
+            ),
+            (
+                HookSettings::from_tenants_toml(&file(&format!("secrets = [\"{ZEROS}\"]")), env),
+                format!("HOOK_TENANTS: tenant 1: secrets: {FEW}"),
+                "(secret 1)",
+            ),
+            (
+                HookSettings::from_tenants_toml(&file("secret_env = [\"S\"]"), env),
+                format!("HOOK_TENANTS: tenant 1: secret_env: {PUBLISHED}"),
+                "(secret 1)",
+            ),
+        ];
+        for (result, start, end) in cases {
+            let message = result.unwrap_err().to_string();
+            assert!(message.starts_with(&start), "{message}");
+            assert!(message.ends_with(end), "{message}");
+            assert!(
+                !message.contains(&ZEROS[..8]) && !message.contains(&EXAMPLE[..8]),
+                "a secret was shown: {message}"
+            );
+        }
+        // Secrets built in code are the application's to choose, as tests
+        // and mock issuers do.
+        let weak = HookSecret::from_bytes(&[7; 32]).unwrap();
+        let settings = HookSettings::for_tenant(TenantSettings {
+            name: None,
+            issuer: "https://t.example".into(),
+            hook_url: "https://h.example/i".into(),
+            secrets: vec![weak],
+        });
+        assert!(settings.is_ok());
     }
 
     #[test]
@@ -748,7 +857,7 @@ mod tests {
             "https://hook.example/interaction",
         );
         assert!(refused(&layer, &forged));
-        assert!(!format!("{settings:?}").contains("dGtU"));
+        assert!(!format!("{settings:?}").contains("7cUZ"));
     }
 
     #[test]
@@ -943,9 +1052,10 @@ mod tests {
 
         let missing = error(&[("HOOK_TENANTS", "/nonexistent/tenants.toml")]);
         assert!(
-            missing.starts_with("HOOK_TENANTS: cannot read /nonexistent/tenants.toml"),
+            missing.starts_with("HOOK_TENANTS: cannot read the file it names: "),
             "{missing}"
         );
+        assert!(!missing.contains("nonexistent"), "{missing}");
     }
 
     /// A secret given in a setting that is not for secrets is never shown.

@@ -1,5 +1,10 @@
 //! Hook secrets as settings hold them: standard base64, as MATTR VII
 //! returned them, the current one first. Nothing here ever shows one.
+//!
+//! A configured secret is checked as
+//! [`HookSecret::from_base64_checked`] checks it: a placeholder or a
+//! documentation's example is refused, so a deployment cannot start with
+//! a key that anyone could sign tokens with.
 
 use std::fmt;
 
@@ -7,7 +12,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use zeroize::Zeroizing;
 
-use crate::secret::{HookSecret, MIN_SECRET_LEN, SecretError};
+use crate::secret::{HookSecret, MIN_SECRET_LEN, SecretError, check_strength};
 
 /// Why a secret list could not be read. Never shows a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +23,9 @@ pub(crate) enum SecretsError {
     NotBase64(usize),
     /// The secret at this position is too short.
     TooShort(usize, SecretError),
+    /// The secret at this position is a placeholder or a published
+    /// example.
+    Weak(usize, SecretError),
     /// The secret at this position cannot be used.
     Unusable(usize, SecretError),
 }
@@ -30,7 +38,9 @@ impl fmt::Display for SecretsError {
                 f,
                 "not standard base64 (secret {position}); paste it exactly as MATTR VII returned it"
             ),
-            Self::TooShort(position, error) | Self::Unusable(position, error) => {
+            Self::TooShort(position, error)
+            | Self::Weak(position, error)
+            | Self::Unusable(position, error) => {
                 write!(f, "{error} (secret {position})")
             }
         }
@@ -56,6 +66,7 @@ pub(crate) fn parse_secrets<'a>(
                 SecretError::TooShort { len: bytes.len() },
             ));
         }
+        check_strength(&bytes).map_err(|error| SecretsError::Weak(position, error))?;
         let secret = HookSecret::from_bytes(&bytes)
             .map_err(|error| SecretsError::Unusable(position, error))?;
         secrets.push(secret);
@@ -101,8 +112,8 @@ pub(crate) fn could_be_secret(text: &str) -> bool {
 mod tests {
     use super::*;
 
-    const ONE: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
-    const TWO: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    const ONE: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";
+    const TWO: &str = "XzaUHKqJR/xgvJgYN0u14IJu6aretqp+Dyf3TL17U6Q=";
 
     #[test]
     fn secrets_are_read_current_first() {
@@ -119,9 +130,37 @@ mod tests {
         assert_eq!(parse_secrets([]).unwrap_err(), SecretsError::Empty);
         let message = parse_secrets([ONE, "nope!"]).unwrap_err().to_string();
         assert!(
-            !message.contains("nope") && !message.contains("dGtU"),
+            !message.contains("nope") && !message.contains("7cUZ"),
             "{message}"
         );
+    }
+
+    /// A placeholder or a published example is refused by its position,
+    /// never shown.
+    #[test]
+    fn weak_secrets_are_refused() {
+        let zeros = STANDARD.encode([0u8; 32]);
+        let example = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+        let cases = [
+            (
+                parse_secrets([zeros.as_str()]),
+                SecretsError::Weak(1, SecretError::TooLittleVariety),
+            ),
+            (
+                parse_secrets([ONE, example]),
+                SecretsError::Weak(2, SecretError::PublishedExample),
+            ),
+        ];
+        for (result, expected) in cases {
+            let error = result.unwrap_err();
+            assert_eq!(error, expected);
+            let message = error.to_string();
+            assert!(
+                !message.contains("AAAAAAAA") && !message.contains(&example[..8]),
+                "{message}"
+            );
+            assert!(message.contains("MATTR VII returned"), "{message}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //! issuer = "https://acme.vii.au01.mattr.global"
 //! hook_url = "https://hook.example.com/interaction"
 //! # ...or the secrets themselves (base64, as MATTR VII returned them).
-//! secrets = ["dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c="]
+//! secrets = ["<the secret MATTR VII returned for this tenant>"]
 //! ```
 //!
 //! The file may hold secrets, so it is read by hand rather than derived:
@@ -341,9 +341,9 @@ fn wipe(value: &mut Value) {
 mod tests {
     use super::*;
 
-    /// The example secret from MATTR VII's documentation.
-    const ONE: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
-    const TWO: &str = "AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyA=";
+    /// 32 random bytes, base64.
+    const ONE: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";
+    const TWO: &str = "XzaUHKqJR/xgvJgYN0u14IJu6aretqp+Dyf3TL17U6Q=";
 
     fn no_env(_: &str) -> Option<String> {
         None
@@ -398,7 +398,7 @@ secrets = ["{ONE}"]
         assert_eq!(tenants[0].name.as_deref(), Some("staging"));
         assert_eq!(tenants[0].secrets.len(), 2);
         assert_eq!(tenants[1].secrets.len(), 1);
-        assert!(!format!("{tenants:?}").contains("dGtU"));
+        assert!(!format!("{tenants:?}").contains("7cUZ"));
     }
 
     #[test]
@@ -451,7 +451,7 @@ secrets = ["{ONE}"]
         for (text, expected) in cases {
             let message = error(text);
             assert!(message.contains(expected), "{text}: {message}");
-            assert!(!message.contains("dGtU"), "a secret was shown: {message}");
+            assert!(!message.contains("7cUZ"), "a secret was shown: {message}");
         }
     }
 

@@ -94,7 +94,7 @@ fn is_loopback(url: &Url) -> bool {
 mod tests {
     use super::*;
 
-    const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+    const SECRET: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";
 
     fn issuer(raw: &str) -> String {
         check_issuer(raw).unwrap_err().to_string()
