@@ -1,11 +1,10 @@
-//! Command-line and environment configuration.
+//! The configuration the app runs with: the settings of [`Args`], read
+//! and checked.
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use clap::Parser;
 use hook_layer::HookSecret;
 use hook_layer::attempts::{AttemptStore, MemoryStore};
 pub use hook_layer::config::ConfigError;
@@ -14,111 +13,7 @@ use url::Url;
 #[cfg(feature = "dev")]
 use zeroize::Zeroizing;
 
-/// An interaction hook for MATTR VII: terms of service, extra details and
-/// a one-time code, then back to the issuance.
-///
-/// Without HOOK_SECRET it starts in dev mode, with a random secret and a
-/// simulated MATTR VII on the same server (in builds with the `dev`
-/// feature, the default; without it, HOOK_SECRET is required).
-#[derive(Parser)]
-#[command(version)]
-// These comments are the `--help` text, where bare URLs read best.
-#[allow(rustdoc::bare_urls)]
-pub struct Args {
-    /// The hook secret, base64, exactly as MATTR VII returned it. During a
-    /// rotation: the current secret first, then older ones still accepted,
-    /// separated by commas.
-    #[arg(long, env = "HOOK_SECRET", hide_env_values = true)]
-    pub secret: Option<String>,
-
-    /// The tenant URL, e.g. https://tenant.vii.au01.mattr.global (the
-    /// session token's `iss`). Required with HOOK_SECRET.
-    #[arg(long, env = "HOOK_ISSUER")]
-    pub issuer: Option<String>,
-
-    /// This hook's public URL as configured on the tenant, e.g.
-    /// https://hook.example.com/interaction (the session token's `aud`).
-    /// Required with HOOK_SECRET.
-    #[arg(long = "hook-url", env = "HOOK_URL")]
-    pub hook_url: Option<String>,
-
-    /// Serve several MATTR VII tenants, read from this TOML file (each
-    /// tenant entry with issuer, hook_url, and secrets or secret_env), instead
-    /// of HOOK_SECRET, HOOK_ISSUER and HOOK_URL.
-    #[arg(long, env = "HOOK_TENANTS", value_name = "FILE")]
-    pub tenants: Option<PathBuf>,
-
-    /// Address to listen on.
-    #[arg(long, env = "HOOK_BIND", default_value = "127.0.0.1:3000")]
-    pub bind: SocketAddr,
-
-    /// Keep attempt counts (wrong codes, codes sent) in Redis, e.g.
-    /// redis://127.0.0.1:6379/ (rediss:// for TLS), so that every replica
-    /// of the hook shares them and they survive restarts. Without it they
-    /// are kept in memory, per process.
-    #[arg(long = "redis-url", env = "HOOK_REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
-
-    /// Keep attempt counts in a Redis Cluster instead of one server: some
-    /// of its nodes' URLs (redis:// or rediss://), separated by commas; the
-    /// others are learnt from them. Not with HOOK_REDIS_URL.
-    #[arg(
-        long = "redis-cluster-urls",
-        env = "HOOK_REDIS_CLUSTER_URLS",
-        hide_env_values = true,
-        value_name = "URLS"
-    )]
-    pub redis_cluster_urls: Option<String>,
-
-    /// Trust the certificate authority in this PEM file, instead of the
-    /// system's, for rediss:// URLs: a private CA.
-    #[arg(
-        long = "redis-ca-file",
-        env = "HOOK_REDIS_CA_FILE",
-        value_name = "FILE"
-    )]
-    pub redis_ca_file: Option<PathBuf>,
-
-    /// Serve Prometheus metrics at /metrics on this address, e.g.
-    /// 127.0.0.1:9898, apart from the hook's own. Off when unset.
-    #[arg(
-        long = "metrics-bind",
-        env = "HOOK_METRICS_BIND",
-        value_name = "ADDRESS"
-    )]
-    pub metrics_bind: Option<SocketAddr>,
-
-    /// How log lines are written to standard output: text, or json (one
-    /// JSON object per line, for a log collector).
-    #[arg(
-        long = "log-format",
-        env = "HOOK_LOG_FORMAT",
-        value_enum,
-        default_value_t = LogFormat::Text
-    )]
-    pub log_format: LogFormat,
-
-    /// Also serve the simulated MATTR VII (and show one-time codes on
-    /// screen) when HOOK_SECRET is set. Always on without it.
-    #[cfg(feature = "dev")]
-    #[arg(long)]
-    pub dev_issuer: bool,
-
-    /// Serve the welcome page without the layer at /load-test/welcome, for
-    /// comparison in load tests. Never in production.
-    #[arg(long, hide = true)]
-    pub load_test_routes: bool,
-}
-
-/// How log lines are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// One readable line per event.
-    Text,
-    /// One JSON object per line: `timestamp`, `level`, `target`, `message`
-    /// and the event's own fields at the top level.
-    Json,
-}
+pub use crate::args::{Args, LogFormat};
 
 /// Everything the app needs, validated: the hook settings every
 /// deployment has (read by `hook_layer::config`), plus this server's own.
@@ -380,6 +275,8 @@ impl fmt::Debug for Config {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
     const SECRET: &str = "7cUZfyY1FQ0p9Te5QEwdP1YF/444q5YO/GWJbV0BRS4=";

@@ -20,6 +20,7 @@
 
 mod answered;
 mod api;
+pub mod args;
 mod claims;
 pub mod config;
 pub mod delivery;

@@ -4,16 +4,26 @@ use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::Parser;
+use example_server::args::ArgsError;
 use example_server::{Args, Config, LogFormat, prometheus};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    // clap reports a bad setting (HOOK_LOG_FORMAT included) on standard
-    // error and exits with status 2 before any logging is set up.
-    let args = Args::parse();
+    // A bad setting (HOOK_LOG_FORMAT included) is reported before any
+    // logging is set up, by name and never by value.
+    let args = match Args::read() {
+        Ok(args) => args,
+        Err(ArgsError::Shown(help)) => {
+            let _ = help.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(ArgsError::Invalid(error)) => {
+            eprintln!("configuration error: {error}");
+            return ExitCode::from(2);
+        }
+    };
     init_logging(args.log_format);
     // Startup errors go straight to standard error, whatever RUST_LOG says.
 

@@ -3,15 +3,17 @@
 //! (`HOOK_REDIS_CLUSTER_URLS`), with a private certificate authority for
 //! TLS (`HOOK_REDIS_CA_FILE`).
 //!
-//! Redis URLs may hold a password, so no message here ever shows one: the
-//! settings are named, their values never quoted back.
+//! Redis URLs may hold a password, and a value may be a secret set in the
+//! wrong variable, so no message here ever shows one: the settings are
+//! named, their values never quoted back (not even the CA file's path).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use hook_layer::attempts::{AttemptStore, RedisStore, StoreError};
+use hook_layer::config::ConfigError;
 
-use crate::config::{Args, ConfigError};
+use crate::args::Args;
 
 /// What the Redis settings ask for, checked before anything connects.
 enum Target<'a> {
@@ -105,11 +107,11 @@ fn target(args: &Args) -> Result<Target<'_>, ConfigError> {
 /// The CA's certificate, PEM, from `path`. A file that holds no PEM
 /// certificate is refused here, rather than as a TLS failure later.
 fn read_root_ca(path: &Path) -> Result<Vec<u8>, ConfigError> {
-    let shown = path.display();
+    // The I/O error's text names no path.
     let pem = std::fs::read(path).map_err(|error| {
         ConfigError::new(
             "HOOK_REDIS_CA_FILE",
-            format!("cannot read {shown}: {error}"),
+            format!("cannot read the file it names: {error}"),
         )
     })?;
     if !pem
@@ -118,7 +120,7 @@ fn read_root_ca(path: &Path) -> Result<Vec<u8>, ConfigError> {
     {
         return Err(ConfigError::new(
             "HOOK_REDIS_CA_FILE",
-            format!("{shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+            "the file it names holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
         ));
     }
     Ok(pem)
@@ -197,9 +199,10 @@ mod tests {
         );
         let alone = error(&["--redis-ca-file", "/nonexistent/ca.pem"]).await;
         assert!(
-            alone.starts_with("HOOK_REDIS_CA_FILE: cannot read"),
+            alone.starts_with("HOOK_REDIS_CA_FILE: cannot read the file it names: "),
             "{alone}"
         );
+        assert!(!alone.contains("nonexistent"), "{alone}");
     }
 
     /// A file in a fresh temporary directory, removed on drop.

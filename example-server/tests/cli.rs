@@ -64,14 +64,20 @@ fn bad_settings_exit_with_status_2_naming_the_setting() {
         ("HOOK_REDIS_CA_FILE", "/nonexistent/ca.pem"),
     ];
     let mut cases: Vec<(&[(&str, &str)], &str)> = vec![
-        (&[("HOOK_LOG_FORMAT", "xml")], "--log-format"),
-        (&[("HOOK_METRICS_BIND", "nowhere")], "--metrics-bind"),
+        (
+            &[("HOOK_LOG_FORMAT", "xml")],
+            "HOOK_LOG_FORMAT (--log-format): expected one of: text, json",
+        ),
+        (
+            &[("HOOK_METRICS_BIND", "nowhere")],
+            "HOOK_METRICS_BIND (--metrics-bind): expected an IP address",
+        ),
         (&BOTH, "HOOK_REDIS_CLUSTER_URLS: not with HOOK_REDIS_URL"),
         (
             &CLUSTER,
             "HOOK_REDIS_CLUSTER_URLS: cannot use the Redis Cluster",
         ),
-        (&CA, "HOOK_REDIS_CA_FILE: cannot read /nonexistent/ca.pem"),
+        (&CA, "HOOK_REDIS_CA_FILE: cannot read the file it names"),
         (
             &[("HOOK_SECRET", "not base64!")],
             "HOOK_SECRET: not standard base64",
@@ -88,7 +94,10 @@ fn bad_settings_exit_with_status_2_naming_the_setting() {
             ],
             "HOOK_URL: must be https",
         ),
-        (&[("HOOK_BIND", "not-an-address")], "--bind"),
+        (
+            &[("HOOK_BIND", "not-an-address")],
+            "HOOK_BIND (--bind): expected an IP address",
+        ),
     ];
     #[cfg(feature = "dev")]
     cases.extend([
@@ -113,6 +122,120 @@ fn bad_settings_exit_with_status_2_naming_the_setting() {
             !output.contains("hunter2"),
             "a Redis password was printed: {output}"
         );
+    }
+}
+
+/// A secret pasted into the wrong place: every setting that refuses it
+/// names itself and what it expects, and never shows the value (nor its
+/// first characters), on standard output or standard error.
+#[test]
+fn no_startup_error_shows_the_value_given() {
+    // 32 random bytes, base64: what a hook secret looks like.
+    const PASTED: &str = "q3Lx0vN8d2Rk+T7yWmB1sZpE5uHcJ9aYfGi4oK6lQeU=";
+    const HOOK: [(&str, &str); 3] = [
+        (
+            "HOOK_SECRET",
+            "XzaUHKqJR/xgvJgYN0u14IJu6aretqp+Dyf3TL17U6Q=",
+        ),
+        ("HOOK_ISSUER", "https://t.example"),
+        ("HOOK_URL", "https://h.example/interaction"),
+    ];
+    let with_hook = |setting: &'static str| -> Vec<(&'static str, &'static str)> {
+        let mut env = HOOK.to_vec();
+        env.retain(|(name, _)| *name != setting);
+        env.push((setting, PASTED));
+        env
+    };
+    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+        (vec![], vec![("HOOK_BIND", PASTED)], "HOOK_BIND (--bind): "),
+        (vec!["--bind", PASTED], vec![], "HOOK_BIND (--bind): "),
+        (
+            vec![],
+            vec![("HOOK_METRICS_BIND", PASTED)],
+            "HOOK_METRICS_BIND (--metrics-bind): ",
+        ),
+        (
+            vec![],
+            vec![("HOOK_LOG_FORMAT", PASTED)],
+            "HOOK_LOG_FORMAT (--log-format): ",
+        ),
+        (
+            vec![PASTED],
+            vec![],
+            "command line: unexpected argument (argument 1)",
+        ),
+        (
+            vec!["--log-format", "json", PASTED],
+            vec![],
+            "command line: unexpected argument (argument 3)",
+        ),
+        (vec![], with_hook("HOOK_ISSUER"), "HOOK_ISSUER: "),
+        (vec![], with_hook("HOOK_URL"), "HOOK_URL: "),
+        (vec![], vec![("HOOK_TENANTS", PASTED)], "HOOK_TENANTS: "),
+        (
+            vec![],
+            [HOOK.to_vec(), vec![("HOOK_REDIS_URL", PASTED)]].concat(),
+            "HOOK_REDIS_URL: ",
+        ),
+        (
+            vec![],
+            [HOOK.to_vec(), vec![("HOOK_REDIS_CLUSTER_URLS", PASTED)]].concat(),
+            "HOOK_REDIS_CLUSTER_URLS: ",
+        ),
+        (
+            vec![],
+            [
+                HOOK.to_vec(),
+                vec![
+                    ("HOOK_REDIS_URL", "rediss://127.0.0.1:1/"),
+                    ("HOOK_REDIS_CA_FILE", PASTED),
+                ],
+            ]
+            .concat(),
+            "HOOK_REDIS_CA_FILE: ",
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let (code, output) = run_with(&args, &env);
+        assert_eq!(code, 2, "{args:?} {env:?}: {output}");
+        assert!(
+            output.contains(&format!("configuration error: {expected}")),
+            "{expected}: {output}"
+        );
+        assert!(
+            !output.contains(PASTED) && !output.contains(&PASTED[..8]),
+            "the value was shown: {output}"
+        );
+    }
+}
+
+/// A secret that MATTR VII cannot have generated does not start a
+/// production server: 32 zero bytes, or the example secret that MATTR
+/// VII's documentation and this project's show.
+#[test]
+fn placeholder_and_example_secrets_are_refused() {
+    let cases = [
+        (
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            "HOOK_SECRET: the hook secret holds fewer than 16 distinct byte values",
+        ),
+        (
+            "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=",
+            "HOOK_SECRET: the hook secret is an example from documentation",
+        ),
+    ];
+    for (secret, expected) in cases {
+        let (code, output) = run_with(
+            &[],
+            &[
+                ("HOOK_SECRET", secret),
+                ("HOOK_ISSUER", "https://tenant.vii.au01.mattr.global"),
+                ("HOOK_URL", "https://hook.example.com/interaction"),
+            ],
+        );
+        assert_eq!(code, 2, "{output}");
+        assert!(output.contains(expected), "{output}");
+        assert!(!output.contains(&secret[..8]), "{output}");
     }
 }
 
