@@ -95,7 +95,10 @@ pub struct Args {
     pub redis_ca_file: Option<PathBuf>,
 
     /// Serve Prometheus metrics at /metrics on this address, e.g.
-    /// 127.0.0.1:9898, apart from the hook's own. Off when unset.
+    /// 127.0.0.1:9898, apart from the hook's own. Off when unset. /metrics
+    /// has no authentication and its labels name the tenants, so serve it
+    /// only where the scraper alone reaches it; an address that is not
+    /// loopback is warned about at startup.
     #[arg(
         long = "metrics-bind",
         env = "HOOK_METRICS_BIND",

@@ -80,7 +80,7 @@ impl Config {
         Ok(Self {
             settings,
             attempts: Arc::new(MemoryStore::default()),
-            attempts_kind: "memory",
+            attempts_kind: MEMORY,
             #[cfg(feature = "dev")]
             dev_issuer,
             #[cfg(feature = "dev")]
@@ -207,6 +207,18 @@ impl Config {
         false
     }
 
+    /// Whether the secret is a real tenant's (configured), yet attempt
+    /// counts and answers live in this process's memory: fine for one
+    /// process that never restarts mid-journey, not for replicas or
+    /// deploys, so worth a warning. Dev mode's generated secret is not.
+    pub fn keeps_real_counts_in_memory(&self) -> bool {
+        #[cfg(feature = "dev")]
+        let configured = !self.random_secret;
+        #[cfg(not(feature = "dev"))]
+        let configured = true;
+        configured && self.attempts_kind == MEMORY
+    }
+
     /// Keeps attempt counts in `store` instead of this process's memory.
     pub fn with_attempt_store(mut self, store: Arc<dyn AttemptStore>, kind: &'static str) -> Self {
         self.attempts = store;
@@ -245,6 +257,9 @@ impl Config {
             .unwrap_or_default()
     }
 }
+
+/// [`Config::attempts_kind`] for this process's memory.
+const MEMORY: &str = "memory";
 
 /// Why a build without the `dev` feature needs a secret.
 #[cfg(not(feature = "dev"))]
@@ -661,6 +676,30 @@ mod tests {
         assert!(
             message.starts_with("HOOK_TENANTS: cannot read"),
             "{message}"
+        );
+    }
+
+    /// A configured secret on the memory store is worth a warning; dev
+    /// mode's generated one, or Redis, is not.
+    #[test]
+    fn real_counts_in_memory_are_known() {
+        let list = [
+            "--secret",
+            SECRET,
+            "--issuer",
+            "https://t.example",
+            "--hook-url",
+            "https://h.example/i",
+        ];
+        let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
+        assert!(config.keeps_real_counts_in_memory());
+        let elsewhere = config.with_attempt_store(Arc::new(MemoryStore::default()), "redis");
+        assert!(!elsewhere.keeps_real_counts_in_memory());
+        #[cfg(feature = "dev")]
+        assert!(
+            !Config::dev(LOCAL.parse().unwrap())
+                .unwrap()
+                .keeps_real_counts_in_memory()
         );
     }
 

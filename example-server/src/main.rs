@@ -76,6 +76,7 @@ async fn main() -> ExitCode {
             }
         });
     }
+    warn_about_production(&config, args.metrics_bind);
     tracing::info!(
         issuer = config.tenant().issuer,
         hook_url = config.tenant().hook_url,
@@ -132,6 +133,27 @@ async fn start_metrics(
         ExitCode::FAILURE
     })?;
     Ok((listener, handle))
+}
+
+/// What an operator must know before the hook serves anyone: settings
+/// that work, but not as a production deployment needs.
+fn warn_about_production(config: &Config, metrics_bind: Option<SocketAddr>) {
+    if let Some(address) = metrics_bind.filter(|address| !address.ip().is_loopback()) {
+        tracing::warn!(
+            "HOOK_METRICS_BIND is {address}, not a loopback address: /metrics answers anyone who \
+             reaches it, without authentication, and its labels name the tenants. Serve it where \
+             only the scraper reaches it (a private network, a firewall), or on 127.0.0.1"
+        );
+    }
+    if config.keeps_real_counts_in_memory() {
+        tracing::warn!(
+            "attempt counts and answers are kept in this process's memory (neither \
+             HOOK_REDIS_URL nor HOOK_REDIS_CLUSTER_URLS is set): they are lost on restart (a \
+             journey begun before it must start again from the wallet) and not shared between \
+             replicas. Use Redis for more than one replica, and for journeys that outlive a \
+             restart"
+        );
+    }
 }
 
 /// Says that dev mode is on and, last, which URL to open.

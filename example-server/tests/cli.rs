@@ -239,6 +239,111 @@ fn placeholder_and_example_secrets_are_refused() {
     }
 }
 
+/// What the binary logs with `env` up to the line saying where it
+/// listens; then it is stopped. Standard error is appended, in case it
+/// stopped before.
+fn startup_log(env: &[(&str, &str)]) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let mut child = Command::new(BINARY)
+        .env_remove("HOOK_SECRET")
+        .env_remove("HOOK_ISSUER")
+        .env_remove("HOOK_URL")
+        .env_remove("HOOK_TENANTS")
+        .env_remove("HOOK_REDIS_URL")
+        .env_remove("HOOK_REDIS_CLUSTER_URLS")
+        .env_remove("HOOK_REDIS_CA_FILE")
+        .env_remove("HOOK_METRICS_BIND")
+        .env_remove("HOOK_LOG_FORMAT")
+        .env("HOOK_BIND", "127.0.0.1:0")
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut startup = Vec::new();
+    while !startup
+        .iter()
+        .any(|line: &String| line.contains("listening on"))
+    {
+        match lines.next() {
+            Some(line) => startup.push(line.unwrap()),
+            None => break,
+        }
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    startup.push(String::from_utf8_lossy(&output.stderr).into_owned());
+    startup
+}
+
+/// A production configuration, as a build without dev mode needs one.
+const PRODUCTION: [(&str, &str); 3] = [
+    (
+        "HOOK_SECRET",
+        "XzaUHKqJR/xgvJgYN0u14IJu6aretqp+Dyf3TL17U6Q=",
+    ),
+    ("HOOK_ISSUER", "https://tenant.vii.au01.mattr.global"),
+    ("HOOK_URL", "https://hook.example.com/interaction"),
+];
+
+/// `/metrics` has no authentication and names the tenants: served on an
+/// address other than loopback, the server says so at startup.
+#[test]
+fn metrics_beyond_loopback_are_warned_about() {
+    let warning = |bind: &str| {
+        let env = [PRODUCTION.to_vec(), vec![("HOOK_METRICS_BIND", bind)]].concat();
+        let startup = startup_log(&env);
+        assert!(
+            startup.iter().any(|line| line.contains("listening on")),
+            "{startup:?}"
+        );
+        startup
+            .into_iter()
+            .find(|line| line.contains("HOOK_METRICS_BIND"))
+    };
+    let line = warning("0.0.0.0:0").expect("a warning");
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("not a loopback address"), "{line}");
+    assert!(line.contains("labels name the tenants"), "{line}");
+    assert_eq!(warning("127.0.0.1:0"), None);
+}
+
+/// With a configured secret and no Redis, counts and answers live in one
+/// process's memory: the server says what that costs.
+#[test]
+fn a_production_server_on_the_memory_store_warns() {
+    let startup = startup_log(&PRODUCTION);
+    let line = startup
+        .iter()
+        .find(|line| line.contains("kept in this process's memory"))
+        .unwrap_or_else(|| panic!("no warning: {startup:?}"));
+    assert!(line.contains("WARN"), "{line}");
+    assert!(line.contains("lost on restart"), "{line}");
+    assert!(line.contains("not shared between replicas"), "{line}");
+    assert!(
+        line.contains("Use Redis for more than one replica"),
+        "{line}"
+    );
+    // Dev mode's secret is generated for this process alone: nothing is
+    // lost that was ever real.
+    #[cfg(feature = "dev")]
+    {
+        let dev = startup_log(&[]);
+        assert!(
+            dev.iter().any(|line| line.contains("listening on")),
+            "{dev:?}"
+        );
+        assert!(
+            !dev.iter().any(|line| line.contains("process's memory")),
+            "{dev:?}"
+        );
+    }
+}
+
 /// `HOOK_METRICS_BIND` on an address already in use: exit status 2 before
 /// anything is served.
 #[test]
