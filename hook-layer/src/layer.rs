@@ -23,11 +23,18 @@ use crate::token_source::TokenSource;
 /// Verifies the MATTR VII session token on every request and hands the
 /// handler a typed [`HookSession`].
 ///
-/// The layer reads the `session_token` query parameter, verifies the HS256
-/// JWT with the hook secret and checks its claims. A request that passes
-/// reaches the inner service with the [`HookSession<C>`] in its extensions;
-/// any other gets the [rejection response](crate::OnRejection) and never
-/// reaches it.
+/// The layer reads the session token from where its
+/// [`token_source`](Self::token_source) says (by default the
+/// `session_token` query parameter, as MATTR VII sends it), verifies the
+/// HS256 JWT with the hook secret and checks its claims. A request that
+/// passes reaches the inner service with the [`HookSession<C>`] in its
+/// extensions; any other gets the [rejection response](crate::OnRejection)
+/// and never reaches it.
+///
+/// The inner service may use any response body type `B` that the
+/// rejection response can build: `B: From<String>` for the default one
+/// and [`JsonOnRejection`](crate::JsonOnRejection) (`String`, axum's
+/// `Body`, `http_body_util::Full<Bytes>`).
 ///
 /// Set the issuer and audience in production: they bind tokens to your
 /// tenant and to this hook.
@@ -183,7 +190,8 @@ impl<C, R> InteractionHookLayer<C, R> {
     /// recent first. The current secret (the one given to `new`) is tried
     /// first. The response to a token is signed with the secret that
     /// verified it, so a journey that began before the rotation completes
-    /// after it. The repository's SECURITY.md has the rotation steps.
+    /// after it. The [security guide](crate::guide::security) has the
+    /// rotation step by step.
     ///
     /// # Panics
     ///

@@ -13,11 +13,12 @@
 //!
 //! #[derive(Clone, serde::Deserialize)]
 //! struct Profile {
-//!     given_name: String,
+//!     given_name: Option<String>,
 //! }
 //!
 //! async fn welcome(session: HookSession<Profile>) -> String {
-//!     format!("Welcome, {}", session.claims().given_name)
+//!     let name = session.claims().given_name.as_deref().unwrap_or("there");
+//!     format!("Welcome, {name}")
 //! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
@@ -42,42 +43,83 @@
 //! # }
 //! ```
 //!
+//! # Guides
+//!
+//! - [`guide::going_live`]: from the MATTR Portal to a live hook: the
+//!   secret, the claims and their Rust types, an https address, tests.
+//! - [`guide::journey`]: journeys of several pages: the token from page
+//!   to page, sealed state, attempt limits, one answer per session.
+//! - [`guide::protocol`]: both tokens, the redirect, size limits,
+//!   answering once, a native hook.
+//! - [`guide::security`]: the threat model, every check, rotating the
+//!   secret, reporting a vulnerability.
+//! - [`testing`]: [`MockIssuer`](testing::MockIssuer), MATTR VII's side,
+//!   for your tests.
+//!
 //! # Features
 //!
-//! - `rust-crypto` (default): HMAC through the RustCrypto crates.
-//! - `aws-lc-rs`: HMAC through aws-lc-rs; preferred when both are on.
-//! - `axum` (default): [`HookSession`] is an extractor; completions and
-//!   errors implement `IntoResponse`.
-//! - `tracing`: one `debug` event per refused request, with its reason and
-//!   never the token; `error` events for a failed completion or a missing
-//!   layer.
-//! - `test-util`: `testing::MockIssuer`, which plays MATTR VII in tests;
-//!   with `redis` also `testing::RedisServer`, a throwaway `redis-server`.
-//! - `seal`: `HookSession::seal` and `HookSession::open`, journey state that
-//!   the browser carries but cannot read, forge, keep past the session or
-//!   move to another session (XChaCha20-Poly1305, key derived from the hook
+//! - `rust-crypto` (default): HMAC-SHA256 through the RustCrypto `hmac`
+//!   and `sha2` crates, and no other signature code.
+//! - `aws-lc-rs`: HMAC through aws-lc-rs (a FIPS-validated module);
+//!   preferred when both are on. With neither, the application installs a
+//!   jsonwebtoken `CryptoProvider`.
+//! - `axum` (default): [`HookSession`] and `Option<HookSession>` as
+//!   extractors ([`MissingSession`] when the layer is missing);
+//!   `IntoResponse` for [`HookRedirect`], [`JsonRedirect`], [`Rejection`],
+//!   [`CompletionError`] and [`attempts::AnswerError`].
+//! - `tracing`: a `debug` event for each request the layer refuses, with
+//!   its code and reason and never the token (the service, and
+//!   [`verify`](InteractionHookLayer::verify) and
+//!   [`verify_request`](InteractionHookLayer::verify_request), not
+//!   [`verify_token`](InteractionHookLayer::verify_token)); with `axum`,
+//!   an `error` event when a [`CompletionError`] or a [`MissingSession`]
+//!   becomes a response.
+//! - `seal`: [`HookSession::seal`], [`open`](HookSession::open),
+//!   [`seal_for`](HookSession::seal_for) and
+//!   [`open_for`](HookSession::open_for): journey state the browser carries
+//!   but cannot read, forge, keep past the session or move to another
+//!   session or purpose (XChaCha20-Poly1305, key derived from the hook
 //!   secret with HKDF-SHA256).
-//! - `attempts`: `attempts::AttemptLimiter`, limits on wrong codes or
-//!   resends per session that hold across requests, with an in-memory store.
-//! - `redis` (implies `attempts`): `attempts::RedisStore`, attempt counts
-//!   shared by every replica of the hook, through the `redis` crate.
+//! - `attempts`: [`attempts::AttemptLimiter`], limits on wrong codes or
+//!   resends per session that hold across requests, and
+//!   [`attempts::Answers`], one response per session, with the in-memory
+//!   [`attempts::MemoryStore`].
+//! - `redis` (implies `attempts`): [`attempts::RedisStore`], counts and
+//!   answers shared by every replica of the hook.
 //! - `redis-tls` (implies `redis`): `rediss://` URLs and a private
-//!   certificate authority (`RedisStore::connect_with_root_ca`), through
-//!   rustls.
-//! - `redis-cluster` (implies `redis`): `RedisStore::connect_cluster`, counts
-//!   in a Redis Cluster.
+//!   certificate authority
+//!   ([`RedisStore::connect_with_root_ca`](attempts::RedisStore::connect_with_root_ca)),
+//!   through rustls.
+//! - `redis-cluster` (implies `redis`):
+//!   [`RedisStore::connect_cluster`](attempts::RedisStore::connect_cluster),
+//!   counts in a Redis Cluster.
 //! - `metrics`: tokens accepted and refused, completions, attempts and
-//!   store round trips, recorded through the `metrics` facade; the
-//!   application installs the exporter. Every metric is listed in the
-//!   `metrics` module.
-//! - `config`: `config::HookSettings` and `InteractionHookLayer::from_env`,
-//!   the settings every deployment has (`HOOK_SECRET`, `HOOK_ISSUER`,
-//!   `HOOK_URL`, or a tenants file, `HOOK_TENANTS`) read and checked, with
-//!   errors that name the setting and never show a secret.
+//!   store round trips through the `metrics` facade; the application
+//!   installs the exporter. Every metric is listed in [`metrics`].
+//! - `config`: [`config::HookSettings`] and
+//!   [`InteractionHookLayer::from_env`], the settings every deployment has
+//!   (`HOOK_SECRET`, `HOOK_ISSUER`, `HOOK_URL`, or a tenants file,
+//!   `HOOK_TENANTS`) read and checked, with errors that name the setting
+//!   and never show a secret.
+//! - `test-util`: [`testing::MockIssuer`], which plays MATTR VII in tests;
+//!   with `redis` also [`testing::RedisServer`], a throwaway
+//!   `redis-server`.
 
+// With every feature on (as on docs.rs, and in CI) every link above must
+// resolve; with some off, the items they name are not there.
 #![cfg_attr(
-    all(feature = "seal", feature = "attempts", feature = "test-util"),
-    doc = include_str!("../docs/journey.md")
+    not(all(
+        feature = "axum",
+        feature = "seal",
+        feature = "attempts",
+        feature = "redis-tls",
+        feature = "redis-cluster",
+        feature = "metrics",
+        feature = "config",
+        feature = "test-util",
+        any(feature = "rust-crypto", feature = "aws-lc-rs")
+    )),
+    allow(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)
 )]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -149,6 +191,9 @@ pub mod config;
 mod fixtures;
 #[cfg(any(test, feature = "test-util"))]
 pub mod testing;
+
+// Documentation only: the guides.
+pub mod guide;
 
 pub use clock::{Clock, SystemClock};
 pub use completion::{Completion, CompletionError, Failure, HookRedirect, JsonRedirect};

@@ -78,14 +78,17 @@ impl<C> HookSession<C> {
         &self.core().redirect_url
     }
 
-    /// The token's `iss`: the tenant URL.
+    /// The token's `iss`: the tenant URL, as the token spells it. The
+    /// response's `aud` echoes it.
     pub fn issuer(&self) -> &str {
         &self.core().issuer
     }
 
-    /// The audience this token was accepted for: the configured audience
-    /// (the hook URL) when one is set, otherwise the token's `aud` (its
-    /// first entry when it is an array).
+    /// The token's `aud`: the hook URL, as the token spells it. With an
+    /// [audience](crate::InteractionHookLayer::audience) configured, the
+    /// entry that matched it (compared as URLs, so its spelling may differ
+    /// from the configured one); without, the first entry. The response's
+    /// `iss` echoes it.
     pub fn audience(&self) -> &str {
         &self.core().audience
     }
@@ -102,8 +105,10 @@ impl<C> HookSession<C> {
 
     /// The raw session token, to carry to the next page of a multi-step
     /// journey (as the layer's query parameter, `session_token` unless
-    /// changed, of a link or a form action), where the layer verifies it
-    /// again.
+    /// [changed](crate::InteractionHookLayer::query_param), of a link or a
+    /// form action), where the layer verifies it again. It passed the
+    /// layer's checks, so it holds only base64url characters and dots: it
+    /// needs no escaping in a URL or an HTML attribute.
     ///
     /// It is a bearer credential: keep it out of logs and `Referer` headers.
     pub fn token(&self) -> &str {
