@@ -41,4 +41,41 @@ fn main() {
     if redis_server_installed() {
         println!("cargo::rustc-cfg=redis_installed");
     }
+
+    // The crate README's quick start, as written there, for
+    // tests/quickstart.rs to compile and run and tests/scratch_crate.rs to
+    // build as a new user would.
+    let readme = Path::new(env!("CARGO_MANIFEST_DIR")).join("../hook-layer/README.md");
+    println!("cargo::rerun-if-changed={}", readme.display());
+    let text = std::fs::read_to_string(&readme).expect("hook-layer/README.md");
+    let code =
+        quick_start(&text).expect("a Rust block under `## Quick start` in hook-layer/README.md");
+    let out =
+        Path::new(&std::env::var_os("OUT_DIR").expect("OUT_DIR")).join("readme_quick_start.rs");
+    std::fs::write(out, code).expect("the quick start written to OUT_DIR");
+}
+
+/// The first Rust code block of the README's `## Quick start` section,
+/// with rustdoc's hidden lines (`# ...`) kept as code, as rustdoc compiles
+/// them.
+fn quick_start(readme: &str) -> Option<String> {
+    let section = readme.split("\n## Quick start\n").nth(1)?;
+    let section = section.split("\n## ").next()?;
+    let (_, block) = section.split_once("\n```rust")?;
+    let (_, block) = block.split_once('\n')?;
+    let (code, _) = block.split_once("\n```")?;
+    let mut out = String::new();
+    for line in code.lines() {
+        let trimmed = line.trim_start();
+        let line = if trimmed == "#" {
+            ""
+        } else if let Some(rest) = trimmed.strip_prefix("# ") {
+            rest
+        } else {
+            line
+        };
+        out.push_str(line);
+        out.push('\n');
+    }
+    Some(out)
 }
