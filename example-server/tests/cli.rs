@@ -146,7 +146,9 @@ fn no_startup_error_shows_the_value_given() {
         env.push((setting, PASTED));
         env
     };
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+    // The arguments, the environment, and the start of the message.
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![], vec![("HOOK_BIND", PASTED)], "HOOK_BIND (--bind): "),
         (vec!["--bind", PASTED], vec![], "HOOK_BIND (--bind): "),
         (
