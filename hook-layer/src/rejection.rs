@@ -18,7 +18,7 @@ use http::{HeaderValue, Response, StatusCode};
 /// | code | status |
 /// |---|---|
 /// | `missing_token` | 401 |
-/// | `duplicate_token`, `conflicting_tokens`, `bad_encoding`, `token_too_long` | 400 |
+/// | `duplicate_token`, `conflicting_tokens`, `token_in_query`, `bad_encoding`, `token_too_long` | 400 |
 /// | `malformed_token`, `critical_header`, `wrong_algorithm`, `bad_signature` | 401 |
 /// | `expired`, `not_yet_valid`, `no_lifetime` | 401 |
 /// | `wrong_issuer`, `wrong_audience`, `missing_claim`, `invalid_claim` | 401 |
@@ -33,9 +33,14 @@ pub enum Rejection {
     /// more than once.
     DuplicateToken,
     /// The request carries one token in the query and another in its
-    /// `Authorization: Bearer` header (with a
-    /// [`TokenSource`](crate::TokenSource) that reads the header).
+    /// `Authorization: Bearer` header (with
+    /// [`TokenSource::QueryOrBearer`](crate::TokenSource::QueryOrBearer)).
     ConflictingTokens,
+    /// The request carries a session token parameter in its query, where
+    /// [`TokenSource::Bearer`](crate::TokenSource::Bearer) takes none: the
+    /// token belongs in the `Authorization: Bearer` header alone, and a
+    /// query may be logged on its way.
+    TokenInQuery,
     /// The parameter has bad percent-encoding or does not decode to UTF-8.
     BadEncoding,
     /// The parameter is longer than the configured maximum (checked before
@@ -90,6 +95,7 @@ impl Rejection {
         match self {
             Self::DuplicateToken
             | Self::ConflictingTokens
+            | Self::TokenInQuery
             | Self::BadEncoding
             | Self::TokenTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::ClaimsMismatch | Self::CryptoFailure => StatusCode::INTERNAL_SERVER_ERROR,
@@ -103,6 +109,7 @@ impl Rejection {
             Self::MissingToken => "missing_token",
             Self::DuplicateToken => "duplicate_token",
             Self::ConflictingTokens => "conflicting_tokens",
+            Self::TokenInQuery => "token_in_query",
             Self::BadEncoding => "bad_encoding",
             Self::TokenTooLong { .. } => "token_too_long",
             Self::MalformedToken(_) => "malformed_token",
@@ -144,10 +151,14 @@ impl Rejection {
     }
 
     /// RFC 6750 section 3: no error code when there was no token at all.
+    /// A token in the query of a bearer-only endpoint is a request in the
+    /// wrong form (`invalid_request`), challenged whether or not it also
+    /// sent the header, so that the client learns where the token goes.
     fn challenge(&self) -> Option<&'static str> {
         match self.status() {
             StatusCode::UNAUTHORIZED if *self == Self::MissingToken => Some("Bearer"),
             StatusCode::UNAUTHORIZED => Some("Bearer error=\"invalid_token\""),
+            _ if *self == Self::TokenInQuery => Some("Bearer error=\"invalid_request\""),
             _ => None,
         }
     }
@@ -163,6 +174,10 @@ impl fmt::Display for Rejection {
             Self::ConflictingTokens => f.write_str(
                 "the request carries different session tokens in its query and its \
                  Authorization header",
+            ),
+            Self::TokenInQuery => f.write_str(
+                "the session token goes in the Authorization header (Bearer) only, not in the \
+                 query",
             ),
             Self::BadEncoding => {
                 f.write_str("the session token parameter is not valid percent-encoded UTF-8")
@@ -320,6 +335,12 @@ mod tests {
         );
         let bad: Response<String> = DefaultOnRejection.on_rejection(&Rejection::BadEncoding);
         assert!(bad.headers().get(WWW_AUTHENTICATE).is_none());
+        let in_query: Response<String> = DefaultOnRejection.on_rejection(&Rejection::TokenInQuery);
+        assert_eq!(in_query.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            in_query.headers()[WWW_AUTHENTICATE],
+            "Bearer error=\"invalid_request\""
+        );
     }
 
     #[test]

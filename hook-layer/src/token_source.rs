@@ -8,11 +8,14 @@ use http::header::AUTHORIZATION;
 /// Where the layer reads the session token from. Set with
 /// [`InteractionHookLayer::token_source`](crate::InteractionHookLayer::token_source).
 ///
-/// Whatever the source, a request that carries the token in both places
-/// with different values is refused as
-/// [`Rejection::ConflictingTokens`](crate::Rejection::ConflictingTokens),
-/// except with [`Query`](Self::Query), which ignores `Authorization`
-/// entirely (a web hook behind a proxy may see headers of its own there).
+/// [`Query`](Self::Query) ignores `Authorization` entirely (a web hook
+/// behind a proxy may see headers of its own there). [`Bearer`](Self::Bearer)
+/// never reads the query: a request that carries the token parameter there
+/// at all, even the header's own token, is refused as
+/// [`Rejection::TokenInQuery`](crate::Rejection::TokenInQuery).
+/// [`QueryOrBearer`](Self::QueryOrBearer) refuses a request that carries
+/// different tokens in the two places as
+/// [`Rejection::ConflictingTokens`](crate::Rejection::ConflictingTokens).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum TokenSource {
@@ -21,7 +24,9 @@ pub enum TokenSource {
     #[default]
     Query,
     /// `Authorization: Bearer <token>` only: a JSON API for a native app,
-    /// which read the token from the link that opened it.
+    /// which read the token from the link that opened it. A token
+    /// parameter in the query is refused (`400`, `token_in_query`), so that
+    /// no client comes to rely on a form that puts the token in logs.
     Bearer,
     /// Either: the header if present, otherwise the query parameter.
     QueryOrBearer,

@@ -61,15 +61,21 @@ impl Policy {
         result
     }
 
-    /// The token from the configured source. A request with a token in
-    /// both places must carry the same one in both.
+    /// The token from the configured source. Bearer-only takes no token
+    /// parameter in the query at all (its value is never read); with
+    /// `QueryOrBearer`, a request with a token in both places must carry
+    /// the same one in both.
     fn token_from<'r>(
         &self,
         query: &'r str,
         headers: &'r http::HeaderMap,
     ) -> Result<Cow<'r, str>, Rejection> {
-        if self.source == TokenSource::Query {
-            return self.token_from_query(query);
+        match self.source {
+            TokenSource::Query => return self.token_from_query(query),
+            TokenSource::Bearer if !matches!(query::find_raw(query, &self.param), Ok(None)) => {
+                return Err(Rejection::TokenInQuery);
+            }
+            _ => {}
         }
         let header = match bearer(headers) {
             Bearer::Absent => None,
@@ -84,16 +90,20 @@ impl Policy {
                 ));
             }
         };
-        let in_query = match self.token_from_query(query) {
-            Ok(token) => Some(token),
-            Err(Rejection::MissingToken) => None,
-            Err(other) => return Err(other),
+        // Bearer-only has found no token parameter above.
+        let in_query = match self.source {
+            TokenSource::QueryOrBearer => match self.token_from_query(query) {
+                Ok(token) => Some(token),
+                Err(Rejection::MissingToken) => None,
+                Err(other) => return Err(other),
+            },
+            _ => None,
         };
         match (header, in_query) {
             (Some(header), Some(query)) if header != query => Err(Rejection::ConflictingTokens),
             (Some(header), _) => Ok(Cow::Borrowed(header)),
-            (None, Some(query)) if self.source == TokenSource::QueryOrBearer => Ok(query),
-            (None, _) => Err(Rejection::MissingToken),
+            (None, Some(query)) => Ok(query),
+            (None, None) => Err(Rejection::MissingToken),
         }
     }
 

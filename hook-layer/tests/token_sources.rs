@@ -1,6 +1,7 @@
 //! Where the token comes from: the query parameter (the default), an
-//! `Authorization: Bearer` header, or either; conflicting tokens; JSON
-//! refusals and JSON completions for a native app's backend.
+//! `Authorization: Bearer` header (and then never the query), or either;
+//! conflicting tokens; JSON refusals and JSON completions for a native
+//! app's backend.
 #![cfg(feature = "axum")]
 
 use axum::Router;
@@ -99,11 +100,15 @@ async fn a_bearer_source_reads_the_authorization_header() {
     let ok = call(app(TokenSource::Bearer), request("/api/session", &[&lower])).await;
     assert_eq!(ok.0, StatusCode::OK);
 
-    // The same token in the query too is fine; the query alone is not.
-    let both = format!("/api/session?session_token={token}");
-    let ok = call(app(TokenSource::Bearer), request(&both, &[&bearer])).await;
-    assert_eq!(ok.0, StatusCode::OK);
-    let (status, challenge, _) = call(app(TokenSource::Bearer), request(&both, &[])).await;
+    // Other query parameters are none of the layer's business.
+    let other = call(
+        app(TokenSource::Bearer),
+        request("/api/session?lang=en&session=1", &[&bearer]),
+    )
+    .await;
+    assert_eq!((other.0, other.2.as_str()), (StatusCode::OK, "native"));
+    // No header: a bare challenge.
+    let (status, challenge, _) = call(app(TokenSource::Bearer), request("/api/session", &[])).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(challenge.as_deref(), Some("Bearer"));
 
@@ -144,15 +149,76 @@ async fn different_tokens_in_query_and_header_are_refused() {
     let two = mock.session().state("two").token();
     let uri = format!("/api/session?session_token={one}");
     let bearer = format!("Bearer {two}");
-    for source in [TokenSource::Bearer, TokenSource::QueryOrBearer] {
-        let (status, challenge, body) = call(app(source), request(&uri, &[&bearer])).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{source:?}");
+    let (status, challenge, body) =
+        call(app(TokenSource::QueryOrBearer), request(&uri, &[&bearer])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        challenge.as_deref(),
+        Some("Bearer error=\"invalid_request\"")
+    );
+    assert!(body.contains("different session tokens"), "{body}");
+    // Bearer-only takes no token in the query, whatever its value.
+    let (status, _, body) = call(app(TokenSource::Bearer), request(&uri, &[&bearer])).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("not in the query"), "{body}");
+}
+
+/// A bearer-only endpoint never reads the query: a token parameter there
+/// is refused whatever it holds (the header's own token, another, none,
+/// twice, or badly encoded) and whether or not the header is there, with
+/// RFC 6750's `invalid_request`, in JSON as in text, and the token never
+/// shown.
+#[tokio::test]
+async fn a_bearer_source_refuses_any_token_in_the_query() {
+    let mock = MockIssuer::new(secret());
+    let token = mock.session().state("native").token();
+    let other = mock.session().state("other").token();
+    let bearer = format!("Bearer {token}");
+    let queries = [
+        format!("session_token={token}"),
+        format!("session_token={other}"),
+        format!("lang=en&session_token={token}"),
+        "session_token=".to_owned(),
+        format!("session_token={token}&session_token={token}"),
+        "session_token=%ZZ".to_owned(),
+        format!("session%5Ftoken={token}"),
+    ];
+    for query in &queries {
+        let uri = format!("/api/session?{query}");
+        for headers in [&[bearer.as_str()][..], &[]] {
+            let (status, challenge, body) =
+                call(app(TokenSource::Bearer), request(&uri, headers)).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{query} {headers:?}");
+            assert_eq!(
+                challenge.as_deref(),
+                Some("Bearer error=\"invalid_request\""),
+                "{query} {headers:?}"
+            );
+            assert_eq!(
+                body,
+                "the session token goes in the Authorization header (Bearer) only, not in the query"
+            );
+        }
+        let (status, challenge, body) = call(json_app(), request(&uri, &[&bearer])).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
         assert_eq!(
             challenge.as_deref(),
             Some("Bearer error=\"invalid_request\"")
         );
-        assert!(body.contains("different session tokens"), "{body}");
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap()["error"],
+            "token_in_query"
+        );
+        assert!(!body.contains(&token[..20]), "{body}");
     }
+    // Nothing reached the handler, not even with the header's own token.
+    let finish = Request::post(format!("/api/finish?session_token={token}"))
+        .header(AUTHORIZATION, &bearer)
+        .body(Body::empty())
+        .unwrap();
+    let response = app(TokenSource::Bearer).oneshot(finish).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert!(response.headers().get("location").is_none());
 }
 
 #[tokio::test]

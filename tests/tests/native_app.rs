@@ -365,22 +365,33 @@ async fn expired_forged_and_missing_tokens_are_refused_in_json() {
         }
     }
 
-    // No token: a bare challenge. A token in the query only is not read.
+    // No token: a bare challenge. A token in the query is refused, never
+    // read: it belongs in the header.
     let token = issuer.session().token();
-    for url in [
-        server.url("/interaction/api/session"),
-        server.url(&format!("/interaction/api/session?session_token={token}")),
-    ] {
-        let missing = answer(client().get(&url).send().await.unwrap()).await;
-        assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
-        assert_eq!(missing.challenge.as_deref(), Some("Bearer"));
-        assert_eq!(missing.body["error"], "missing_token");
-    }
+    let missing = answer(
+        client()
+            .get(server.url("/interaction/api/session"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(missing.challenge.as_deref(), Some("Bearer"));
+    assert_eq!(missing.body["error"], "missing_token");
+    let in_query = server.url(&format!("/interaction/api/session?session_token={token}"));
+    let refused = answer(client().get(&in_query).send().await.unwrap()).await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        refused.challenge.as_deref(),
+        Some(r#"Bearer error="invalid_request""#)
+    );
+    assert_eq!(refused.body["error"], "token_in_query");
     server.stop().await;
 }
 
-/// One token in the query and another in the header: refused as a bad
-/// request, whichever is genuine.
+/// A token in the query beside the header's, another or the same one:
+/// refused as a bad request, whichever is genuine.
 #[tokio::test]
 async fn a_query_token_that_conflicts_with_the_header_is_refused() {
     let server = TestServer::start().await;
@@ -399,15 +410,18 @@ async fn a_query_token_that_conflicts_with_the_header_is_refused() {
         refused.challenge.as_deref(),
         Some(r#"Bearer error="invalid_request""#)
     );
-    assert_eq!(refused.body["error"], "conflicting_tokens");
-    // The same token in both places is one token.
+    assert_eq!(refused.body["error"], "token_in_query");
+    // The same token in both places is refused too: the API never reads
+    // the query, where a token would reach logs.
     let same = client()
         .get(server.url(&format!("/interaction/api/session?session_token={header}")))
         .header(AUTHORIZATION, format!("Bearer {header}"))
         .send()
         .await
         .unwrap();
-    assert_eq!(same.status(), StatusCode::OK);
+    let same = answer(same).await;
+    assert_eq!(same.status, StatusCode::BAD_REQUEST);
+    assert_eq!(same.body["error"], "token_in_query");
     server.stop().await;
 }
 
