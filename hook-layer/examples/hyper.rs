@@ -7,12 +7,15 @@
 //! cargo run -p hook-layer --example hyper
 //! ```
 //!
-//! With `HOOK_SECRET` (base64, as MATTR VII returns it), `HOOK_ISSUER` (the
-//! tenant URL) and `HOOK_URL` (the hook URL configured on the tenant) set, it
-//! serves a real tenant. Without them it plays MATTR VII itself with
-//! `MockIssuer` and prints a URL to open in a browser; the journey ends on a
-//! `/callback` page that shows what MATTR VII would have read. `PORT` picks
-//! the port (default 3000; 0 for any free one).
+//! With `HOOK_SECRET` (base64, as MATTR VII returns it; during a rotation
+//! the current secret first, then older ones, comma-separated), `HOOK_ISSUER`
+//! (the tenant URL) and `HOOK_URL` (the hook URL configured on the tenant)
+//! set, or `HOOK_TENANTS` (a tenants file) instead, it serves those tenants
+//! at `HOOK_URL`'s path: the settings are read as the `config` feature reads
+//! them. Without any of them it plays MATTR VII itself with `MockIssuer` and
+//! prints a URL to open in a browser; the journey ends on a `/callback` page
+//! that shows what MATTR VII would have read. It listens on 127.0.0.1, port
+//! `PORT` (default 3000; 0 for any free one).
 
 mod demo;
 
@@ -22,7 +25,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use demo::{Settings, escape};
-use hook_layer::{HookSession, InteractionHookLayer};
+use hook_layer::HookSession;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -31,29 +34,42 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tower::{ServiceBuilder, ServiceExt, service_fn};
 
-/// Any body type works with the layer as long as it has a `Default` (the
-/// body of its refusals); `String` is enough here.
+/// The response body. The layer builds its refusals' bodies with
+/// `From<String>`, and a `HookRedirect` its empty one with `Default`:
+/// `String` is both.
 type Body = String;
+
+/// Where the hook's pages are: below the hook URL's path.
+struct Paths {
+    welcome: String,
+    finish: String,
+    decline: String,
+}
 
 /// The hook's pages, behind the layer: the verified session is in the
 /// request extensions.
-async fn interaction(request: Request<Incoming>) -> Result<Response<Body>, Infallible> {
+async fn interaction(
+    paths: Arc<Paths>,
+    request: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
     let Some(session) = request.extensions().get::<HookSession>() else {
         // Only if the layer were missing: a server bug.
         return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "no session"));
     };
     let path = request.uri().path();
-    let redirect = match (request.method(), path) {
-        (&Method::GET, "/interaction") => return Ok(welcome(session)),
+    let method = request.method();
+    let redirect = if method == Method::GET && path == paths.welcome {
+        return Ok(welcome(&paths, session));
+    } else if method == Method::POST && path == paths.finish {
         // The buttons post an empty form: nothing to read from the body.
-        (&Method::POST, "/interaction/finish") => session
+        session
             .complete()
             .claim("termsAccepted", true)
-            .and_then(|completion| completion.redirect()),
-        (&Method::POST, "/interaction/decline") => {
-            session.fail("The holder declined the terms").redirect()
-        }
-        _ => return Ok(plain(StatusCode::NOT_FOUND, "not found")),
+            .and_then(|completion| completion.redirect())
+    } else if method == Method::POST && path == paths.decline {
+        session.fail("The holder declined the terms").redirect()
+    } else {
+        return Ok(plain(StatusCode::NOT_FOUND, "not found"));
     };
     Ok(match redirect {
         // A `303 See Other` back to MATTR VII, with the signed response.
@@ -67,7 +83,7 @@ async fn interaction(request: Request<Incoming>) -> Result<Response<Body>, Infal
 
 /// Terms to accept or decline. The session token travels in each form's
 /// action, since the layer verifies it on every request.
-fn welcome(session: &HookSession) -> Response<Body> {
+fn welcome(paths: &Paths, session: &HookSession) -> Response<Body> {
     let name = session
         .claims()
         .get("given_name")
@@ -81,14 +97,16 @@ fn welcome(session: &HookSession) -> Response<Body> {
 <body>
 <h1>Hello, {name}</h1>
 <p>Do you accept the terms of service?</p>
-<form method="post" action="/interaction/finish?session_token={token}">
+<form method="post" action="{finish}?session_token={token}">
   <button type="submit">Accept</button>
 </form>
-<form method="post" action="/interaction/decline?session_token={token}">
+<form method="post" action="{decline}?session_token={token}">
   <button type="submit">Decline</button>
 </form>
 </body></html>"#,
         name = escape(name),
+        finish = paths.finish,
+        decline = paths.decline,
     );
     let mut response = Response::new(page);
     response.headers_mut().insert(
@@ -103,17 +121,17 @@ async fn main() -> ExitCode {
     demo::run(serve).await
 }
 
-/// The hook's pages behind the layer and, in the demo, MATTR VII's.
+/// The hook's pages behind the layer, at the hook URL's path, and, in the
+/// demo, MATTR VII's.
 async fn serve(listener: TcpListener, settings: Settings) -> Result<(), Box<dyn Error>> {
-    let mut layer = InteractionHookLayer::new(settings.secret)
-        .issuer(settings.issuer)
-        .audience(settings.hook_url);
-    if settings.demo.is_some() {
-        // The demo's MATTR VII is this process, on 127.0.0.1; a real
-        // tenant's redirect URL is always https on the tenant.
-        layer = layer.allow_loopback_redirects();
-    }
-    let hook = ServiceBuilder::new().layer(layer).service_fn(interaction);
+    let paths = Arc::new(Paths {
+        welcome: settings.path(""),
+        finish: settings.path("finish"),
+        decline: settings.path("decline"),
+    });
+    let hook = ServiceBuilder::new()
+        .layer(settings.layer())
+        .service_fn(move |request| interaction(Arc::clone(&paths), request));
 
     // The demo's MATTR VII, outside the layer; everything else goes
     // through it.

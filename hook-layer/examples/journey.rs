@@ -10,12 +10,15 @@
 //! cargo run -p hook-layer --example journey
 //! ```
 //!
-//! With `HOOK_SECRET` (base64, as MATTR VII returns it), `HOOK_ISSUER` (the
-//! tenant URL) and `HOOK_URL` (the hook URL configured on the tenant) set, it
-//! serves a real tenant. Without them it plays MATTR VII itself with
-//! `MockIssuer` and prints a URL to open in a browser; the journey ends on a
-//! `/callback` page that shows what MATTR VII would have read. `PORT` picks
-//! the port (default 3000; 0 for any free one).
+//! With `HOOK_SECRET` (base64, as MATTR VII returns it; during a rotation
+//! the current secret first, then older ones, comma-separated), `HOOK_ISSUER`
+//! (the tenant URL) and `HOOK_URL` (the hook URL configured on the tenant)
+//! set, or `HOOK_TENANTS` (a tenants file) instead, it serves those tenants
+//! at `HOOK_URL`'s path: the settings are read as the `config` feature reads
+//! them. Without any of them it plays MATTR VII itself with `MockIssuer` and
+//! prints a URL to open in a browser; the journey ends on a `/callback` page
+//! that shows what MATTR VII would have read. It listens on 127.0.0.1, port
+//! `PORT` (default 3000; 0 for any free one).
 //!
 //! There is no mail here: the code page shows the code it would have sent.
 
@@ -35,7 +38,7 @@ use demo::{Settings, escape};
 use hook_layer::attempts::{
     AnswerError, Answered, Answers, AttemptError, AttemptLimiter, MemoryStore,
 };
-use hook_layer::{HookRedirect, HookSession, InteractionHookLayer, OpenError};
+use hook_layer::{HookRedirect, HookSession, OpenError};
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
@@ -43,11 +46,19 @@ use tokio::net::TcpListener;
 const CODE_ATTEMPTS: u64 = 3;
 
 /// What the code step keeps across requests: the attempt counts and which
-/// sessions were answered, in one store.
+/// sessions were answered, in one store; and where the pages' forms go.
 #[derive(Clone)]
 struct Journey {
     codes: AttemptLimiter,
     answers: Answers,
+    paths: Arc<Paths>,
+}
+
+/// Where the forms go: below the hook URL's path.
+struct Paths {
+    email: String,
+    code: String,
+    decline: String,
 }
 /// What a sealed value is for: a value sealed for anything else is refused
 /// where this one is expected.
@@ -73,12 +84,12 @@ struct CodeSent {
 }
 
 /// Page one: an email address and the terms.
-async fn welcome(session: Session) -> Response {
+async fn welcome(State(journey): State<Journey>, session: Session) -> Response {
     let email = session.claims().email.clone().unwrap_or_default();
-    email_page(&session, &email, None)
+    email_page(&journey.paths, &session, &email, None)
 }
 
-fn email_page(session: &Session, email: &str, error: Option<&str>) -> Response {
+fn email_page(paths: &Paths, session: &Session, email: &str, error: Option<&str>) -> Response {
     let name = session.claims().given_name.as_deref().unwrap_or("there");
     let token = session.token();
     let (status, error) = match error {
@@ -94,17 +105,19 @@ fn email_page(session: &Session, email: &str, error: Option<&str>) -> Response {
         &format!(
             r#"<h1>Hello, {name}</h1>
 {error}
-<form method="post" action="/interaction/email?session_token={token}">
+<form method="post" action="{email_action}?session_token={token}">
   <label for="email">Email address for your one-time code</label>
   <input id="email" name="email" type="email" value="{email}" autocomplete="email">
   <label><input name="terms" type="checkbox"> I accept the terms of service</label>
   <button type="submit">Send me a code</button>
 </form>
-<form method="post" action="/interaction/decline?session_token={token}">
+<form method="post" action="{decline}?session_token={token}">
   <button type="submit">No thanks, stop the issuance</button>
 </form>"#,
             name = escape(name),
             email = escape(email),
+            email_action = paths.email,
+            decline = paths.decline,
         ),
     )
 }
@@ -119,13 +132,18 @@ struct EmailForm {
 
 /// Page one's answers: checked, then sealed into page two with a fresh
 /// code.
-async fn send_code(session: Session, Form(form): Form<EmailForm>) -> Response {
+async fn send_code(
+    State(journey): State<Journey>,
+    session: Session,
+    Form(form): Form<EmailForm>,
+) -> Response {
+    let paths = &journey.paths;
     let email = form.email.trim();
     if !email.contains('@') || email.len() > 254 {
-        return email_page(&session, email, Some("Enter your email address."));
+        return email_page(paths, &session, email, Some("Enter your email address."));
     }
     if form.terms.is_none() {
-        return email_page(&session, email, Some("Accept the terms to go on."));
+        return email_page(paths, &session, email, Some("Accept the terms to go on."));
     }
     let Ok(number) = getrandom::u32() else {
         return page(
@@ -140,11 +158,12 @@ async fn send_code(session: Session, Form(form): Form<EmailForm>) -> Response {
         // The bias of `% 1_000_000` on 32 random bits is under 0.03%.
         code: format!("{:06}", number % 1_000_000),
     };
-    code_page(&session, &sent, StatusCode::OK, None)
+    code_page(paths, &session, &sent, StatusCode::OK, None)
 }
 
 /// Page two: the code, with page one's answers sealed in a hidden field.
 fn code_page(
+    paths: &Paths,
     session: &Session,
     sent: &CodeSent,
     status: StatusCode,
@@ -165,7 +184,7 @@ fn code_page(
 <p>We would have sent a code to {email}. This example sends no mail, so here
 it is: <strong id="demo-code">{code}</strong></p>
 {error}
-<form method="post" action="/interaction/code?session_token={token}">
+<form method="post" action="{action}?session_token={token}">
   <input type="hidden" name="sent" value="{sealed}">
   <label for="code">One-time code</label>
   <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code">
@@ -173,6 +192,7 @@ it is: <strong id="demo-code">{code}</strong></p>
 </form>"#,
             email = escape(&sent.email),
             code = escape(&sent.code),
+            action = paths.code,
             token = session.token(),
         ),
     )
@@ -210,6 +230,7 @@ async fn check_code(
     if form.code.trim().is_empty() {
         // Not an attempt: nothing was entered.
         return code_page(
+            &journey.paths,
             &session,
             &sent,
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -249,6 +270,7 @@ async fn check_code(
     let plural = if left == 1 { "" } else { "s" };
     let error = format!("That code is not right. {left} attempt{plural} left.");
     code_page(
+        &journey.paths,
         &session,
         &sent,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -350,32 +372,31 @@ async fn main() -> ExitCode {
     demo::run(serve).await
 }
 
-/// The hook's pages behind the layer and, in the demo, MATTR VII's.
+/// The hook's pages behind the layer, at the hook URL's path, and, in the
+/// demo, MATTR VII's.
 async fn serve(listener: TcpListener, settings: Settings) -> Result<(), Box<dyn Error>> {
-    let mut layer = InteractionHookLayer::new(settings.secret)
-        .issuer(settings.issuer)
-        .audience(settings.hook_url);
-    if settings.demo.is_some() {
-        // The demo's MATTR VII is this process, on 127.0.0.1; a real
-        // tenant's redirect URL is always https on the tenant.
-        layer = layer.allow_loopback_redirects();
-    }
+    let paths = Arc::new(Paths {
+        email: settings.path("email"),
+        code: settings.path("code"),
+        decline: settings.path("decline"),
+    });
     // One store for the process; several replicas would share a
     // `RedisStore` (feature `redis`) instead.
     let store = Arc::new(MemoryStore::default());
     let journey = Journey {
         codes: AttemptLimiter::new("code", CODE_ATTEMPTS, store.clone()),
         answers: Answers::new(store),
+        paths: Arc::clone(&paths),
     };
 
     let mut app = Router::new()
-        .route("/interaction", get(welcome))
-        .route("/interaction/email", post(send_code))
-        .route("/interaction/code", post(check_code))
-        .route("/interaction/decline", post(decline))
+        .route(&settings.path(""), get(welcome))
+        .route(&paths.email, post(send_code))
+        .route(&paths.code, post(check_code))
+        .route(&paths.decline, post(decline))
         // Guards the routes above only: a request without a valid session
         // token never reaches them.
-        .route_layer(layer.claims::<Profile>())
+        .route_layer(settings.layer().claims::<Profile>())
         .with_state(journey);
     if let Some(demo) = settings.demo.map(Arc::new) {
         // The demo's MATTR VII, outside the layer.

@@ -6,12 +6,15 @@
 //! cargo run -p hook-layer --example quickstart
 //! ```
 //!
-//! With `HOOK_SECRET` (base64, as MATTR VII returns it), `HOOK_ISSUER` (the
-//! tenant URL) and `HOOK_URL` (the hook URL configured on the tenant) set, it
-//! serves a real tenant. Without them it plays MATTR VII itself with
-//! `MockIssuer` and prints a URL to open in a browser; the journey ends on a
-//! `/callback` page that shows what MATTR VII would have read. `PORT` picks
-//! the port (default 3000; 0 for any free one).
+//! With `HOOK_SECRET` (base64, as MATTR VII returns it; during a rotation
+//! the current secret first, then older ones, comma-separated), `HOOK_ISSUER`
+//! (the tenant URL) and `HOOK_URL` (the hook URL configured on the tenant)
+//! set, or `HOOK_TENANTS` (a tenants file) instead, it serves those tenants
+//! at `HOOK_URL`'s path: the settings are read as the `config` feature reads
+//! them. Without any of them it plays MATTR VII itself with `MockIssuer` and
+//! prints a URL to open in a browser; the journey ends on a `/callback` page
+//! that shows what MATTR VII would have read. It listens on 127.0.0.1, port
+//! `PORT` (default 3000; 0 for any free one).
 
 mod demo;
 
@@ -21,12 +24,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Form;
+use axum::extract::{Form, State};
 use axum::http::Uri;
 use axum::response::Html;
 use axum::routing::{get, post};
 use demo::{Settings, escape};
-use hook_layer::{CompletionError, HookRedirect, HookSession, InteractionHookLayer};
+use hook_layer::{CompletionError, HookRedirect, HookSession};
 use serde::Deserialize;
 use tokio::net::TcpListener;
 
@@ -38,10 +41,16 @@ struct Profile {
     given_name: Option<String>,
 }
 
+/// Where the two forms go: below the hook URL's path.
+struct Paths {
+    finish: String,
+    decline: String,
+}
+
 /// The first page: a greeting and the two ways out. The session token
 /// travels in each form's action, since the layer verifies it on every
 /// request.
-async fn welcome(session: HookSession<Profile>) -> Html<String> {
+async fn welcome(State(paths): State<Arc<Paths>>, session: HookSession<Profile>) -> Html<String> {
     let name = session.claims().given_name.as_deref().unwrap_or("there");
     let token = session.token();
     Html(format!(
@@ -50,16 +59,18 @@ async fn welcome(session: HookSession<Profile>) -> Html<String> {
 <meta name="viewport" content="width=device-width, initial-scale=1"></head>
 <body>
 <h1>Hello, {name}</h1>
-<form method="post" action="/interaction/finish?session_token={token}">
+<form method="post" action="{finish}?session_token={token}">
   <label for="preferred_name">What should we call you?</label>
   <input id="preferred_name" name="preferred_name" value="{name}" required>
   <button type="submit">Continue</button>
 </form>
-<form method="post" action="/interaction/decline?session_token={token}">
+<form method="post" action="{decline}?session_token={token}">
   <button type="submit">No thanks, stop the issuance</button>
 </form>
 </body></html>"#,
         name = escape(name),
+        finish = paths.finish,
+        decline = paths.decline,
     ))
 }
 
@@ -93,24 +104,21 @@ async fn main() -> ExitCode {
     demo::run(serve).await
 }
 
-/// The hook's pages behind the layer and, in the demo, MATTR VII's.
+/// The hook's pages behind the layer, at the hook URL's path, and, in the
+/// demo, MATTR VII's.
 async fn serve(listener: TcpListener, settings: Settings) -> Result<(), Box<dyn Error>> {
-    let mut layer = InteractionHookLayer::new(settings.secret)
-        .issuer(settings.issuer)
-        .audience(settings.hook_url);
-    if settings.demo.is_some() {
-        // The demo's MATTR VII is this process, on 127.0.0.1; a real
-        // tenant's redirect URL is always https on the tenant.
-        layer = layer.allow_loopback_redirects();
-    }
-
+    let paths = Arc::new(Paths {
+        finish: settings.path("finish"),
+        decline: settings.path("decline"),
+    });
     let mut app = Router::new()
-        .route("/interaction", get(welcome))
-        .route("/interaction/finish", post(finish))
-        .route("/interaction/decline", post(decline))
+        .route(&settings.path(""), get(welcome))
+        .route(&paths.finish, post(finish))
+        .route(&paths.decline, post(decline))
         // Guards the routes above only: a request without a valid session
         // token never reaches them.
-        .route_layer(layer.claims::<Profile>());
+        .route_layer(settings.layer().claims::<Profile>())
+        .with_state(Arc::clone(&paths));
     if let Some(demo) = settings.demo.map(Arc::new) {
         // The demo's MATTR VII, outside the layer.
         let again = Arc::clone(&demo);

@@ -1,7 +1,9 @@
 //! The examples in `hook-layer/examples`, each run as its own process in
 //! demo mode (no tenant configured) and walked over a real socket as a
 //! browser would: from the URL it prints, through its pages, to the
-//! demo's `/callback`, which reads the response as MATTR VII would.
+//! demo's `/callback`, which reads the response as MATTR VII would. And
+//! with a tenant's settings, read as the `config` feature reads them: the
+//! hook at `HOOK_URL`'s path, a rotation's older secret still accepted.
 //!
 //! The examples are built with `cargo build --examples` (through the
 //! `CARGO` that runs the tests) into the tests' own target directory, so a
@@ -12,6 +14,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
+use hook_layer::HookSecret;
+use hook_layer::testing::{MockIssuer, Outcome};
 use hook_tests::{client, element_text, form_actions, input_value};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
@@ -22,41 +26,49 @@ struct Example {
     child: Child,
     /// `http://127.0.0.1:<port>`.
     base: String,
-    /// The URL it printed: MATTR VII sending the browser to the hook.
+    /// The URL it printed: MATTR VII sending the browser to the hook (in
+    /// demo mode; empty with a tenant's settings).
     start: String,
 }
 
 impl Example {
+    /// In demo mode, whatever the environment of the tests.
     fn start(name: &str) -> Self {
-        let mut child = Command::new(example_binary(name))
-            .env("PORT", "0")
-            // Demo mode, whatever the environment of the tests.
-            .env_remove("HOOK_SECRET")
-            .env_remove("HOOK_ISSUER")
-            .env_remove("HOOK_URL")
+        Self::start_with(name, &[])
+    }
+
+    /// With the settings in `env` (or none: demo mode).
+    fn start_with(name: &str, env: &[(&str, &str)]) -> Self {
+        let mut command = Command::new(example_binary(name));
+        command.env("PORT", "0");
+        for setting in ["HOOK_SECRET", "HOOK_ISSUER", "HOOK_URL", "HOOK_TENANTS"] {
+            command.env_remove(setting);
+        }
+        let mut child = command
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|error| panic!("the {name} example starts: {error}"));
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let start = loop {
+        let (base, start) = loop {
             let line = lines
                 .next()
                 .unwrap_or_else(|| panic!("the {name} example exited before printing a URL"))
                 .expect("a line of output");
             if let Some(url) = line.strip_prefix("open this in a browser: ") {
-                break url.to_owned();
+                let base = url.split("/interaction?").next().expect("a URL");
+                break (base.to_owned(), url.to_owned());
+            }
+            if let Some(rest) = line.strip_prefix("listening on ") {
+                let base = rest.split(';').next().expect("an address");
+                break (base.to_owned(), String::new());
             }
         };
         // Keep reading, so that the example never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
-        let base = start
-            .split("/interaction?")
-            .next()
-            .expect("a URL")
-            .to_owned();
-        assert!(base.starts_with("http://127.0.0.1:"), "{start}");
+        assert!(base.starts_with("http://127.0.0.1:"), "{base}");
         Self { child, base, start }
     }
 
@@ -379,4 +391,126 @@ async fn journey_refuses_answers_sealed_in_another_session() {
     changed.replace_range(10..11, if &changed[10..11] == "A" { "B" } else { "A" });
     let changed = submit(&example, &second, &changed, &second.code).await;
     assert_eq!(changed.status(), StatusCode::BAD_REQUEST);
+}
+
+/// The hook secret, and an older one still accepted during a rotation, as
+/// `HOOK_SECRET` holds them (random-looking: configured secrets must be).
+const CURRENT: &str = "082MajLllCJrud93C0BujT7cqbaZw1f9STZZUZBahW0=";
+const PREVIOUS: &str = "iiu/Qi472yvG+pBcg6FE2FSGZMpDclVyEU+BCHHbOaw=";
+
+/// Starts `name` with a tenant's settings, `HOOK_URL` set to `hook_url`.
+fn with_tenant(name: &str, hook_url: &str) -> Example {
+    let secrets = format!("{CURRENT},{PREVIOUS}");
+    Example::start_with(
+        name,
+        &[
+            ("HOOK_SECRET", &secrets),
+            ("HOOK_ISSUER", MockIssuer::TENANT),
+            ("HOOK_URL", hook_url),
+        ],
+    )
+}
+
+/// The tenant, signing with `secret`, for the hook at `hook_url`.
+fn tenant(secret: &str, hook_url: &str) -> MockIssuer {
+    MockIssuer::new(secret.parse::<HookSecret>().unwrap()).hook_url(hook_url)
+}
+
+/// Reads a redirect back to the tenant as MATTR VII would.
+fn read_back(mattr: &MockIssuer, response: &reqwest::Response) -> Outcome {
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[LOCATION].to_str().unwrap();
+    mattr
+        .read_redirect(location)
+        .expect("a response MATTR VII accepts")
+        .outcome
+}
+
+#[tokio::test]
+async fn quickstart_serves_a_tenant_at_its_hook_urls_path() {
+    let hook_url = "https://hook.example.com/onboarding/step";
+    let example = with_tenant("quickstart", hook_url);
+    // A journey begun before the rotation: its token is under the older secret.
+    let mattr = tenant(PREVIOUS, hook_url);
+    let http = client();
+
+    let start = mattr
+        .session()
+        .claim("given_name", "Ada")
+        .uri("/onboarding/step");
+    let page = http.get(example.url(&start)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    let [finish, decline] = <[String; 2]>::try_from(form_actions(&page)).unwrap();
+    assert!(
+        finish.starts_with("/onboarding/step/finish?session_token="),
+        "{finish}"
+    );
+    assert!(
+        decline.starts_with("/onboarding/step/decline?session_token="),
+        "{decline}"
+    );
+
+    let done = http
+        .post(example.url(&finish))
+        .form(&[("preferred_name", "Ada")])
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        read_back(&mattr, &done),
+        Outcome::Completed { .. }
+    ));
+
+    // Nothing is served where the demo mounts the hook.
+    let token = mattr.session().token();
+    let elsewhere = http
+        .get(example.url(&format!("/interaction?session_token={token}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn hyper_serves_a_hook_url_without_a_path_at_the_root() {
+    let hook_url = "https://abcd.ngrok.app";
+    let example = with_tenant("hyper", hook_url);
+    let mattr = tenant(CURRENT, hook_url);
+    let http = client();
+
+    let page = http
+        .get(example.url(&mattr.session().uri("/")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    let [accept, decline] = <[String; 2]>::try_from(form_actions(&page)).unwrap();
+    assert!(accept.starts_with("/finish?session_token="), "{accept}");
+    let declined = http.post(example.url(&decline)).send().await.unwrap();
+    assert!(matches!(
+        read_back(&mattr, &declined),
+        Outcome::Failed { .. }
+    ));
+}
+
+#[tokio::test]
+async fn journey_serves_a_tenant_at_its_hook_urls_path() {
+    let hook_url = "https://hook.example.com/verify";
+    let example = with_tenant("journey", hook_url);
+    let mattr = tenant(CURRENT, hook_url);
+    let start = mattr
+        .session()
+        .claim("email", "ada@example.com")
+        .uri("/verify");
+    let page = client().get(example.url(&start)).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.unwrap();
+    let [email, decline] = <[String; 2]>::try_from(form_actions(&page)).unwrap();
+    assert!(email.starts_with("/verify/email?session_token="), "{email}");
+    assert!(
+        decline.starts_with("/verify/decline?session_token="),
+        "{decline}"
+    );
 }

@@ -21,8 +21,8 @@ use reqwest::header::LOCATION;
 
 const README: &str = include_str!("../../hook-layer/README.md");
 const QUICK_START: &str = include_str!(concat!(env!("OUT_DIR"), "/readme_quick_start.rs"));
-/// MATTR's example secret: what `HOOK_SECRET` holds, as the tenant gave it.
-const SECRET: &str = "dGtUrijBOT6UUJ8JO4kAFyGfhahDlVVeIk/sPbWTa7c=";
+/// What `HOOK_SECRET` holds: base64, as the tenant gave it.
+const SECRET: &str = "082MajLllCJrud93C0BujT7cqbaZw1f9STZZUZBahW0=";
 
 #[tokio::test]
 async fn a_crate_made_from_the_readme_serves_a_hook_that_completes() {

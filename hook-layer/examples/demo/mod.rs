@@ -1,7 +1,7 @@
 //! What the examples share and none of them is about: the tenant settings
-//! (a real tenant from `HOOK_SECRET`, `HOOK_ISSUER` and `HOOK_URL`, or a
-//! demo tenant played by `MockIssuer`), the port, the demo's MATTR VII
-//! pages (`/` and `/callback`), and the start and end of the process.
+//! (real tenants read as the `config` feature reads them, or a demo tenant
+//! played by `MockIssuer`), the port, the demo's MATTR VII pages (`/` and
+//! `/callback`), and the start and end of the process.
 //!
 //! Only `http` types here, no web framework: each example wires `/` and
 //! `/callback` in its own, and the hyper one stays free of axum.
@@ -9,8 +9,9 @@
 use std::error::Error;
 use std::process::ExitCode;
 
-use hook_layer::HookSecret;
+use hook_layer::config::{HookSettings, TenantSettings};
 use hook_layer::testing::{MockIssuer, Outcome};
+use hook_layer::{HookSecret, InteractionHookLayer};
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Response, StatusCode, Uri};
 use serde_json::{Value, json};
@@ -34,7 +35,10 @@ where
         let settings = settings(&base)?;
         match &settings.demo {
             Some(demo) => println!("open this in a browser: {base}{}", demo.start_uri()),
-            None => println!("listening on {base}; MATTR VII sends holders to /interaction"),
+            None => println!(
+                "listening on {base}; MATTR VII sends holders to {}",
+                settings.hook.hook_path()
+            ),
         }
         serve(listener, settings).await
     };
@@ -47,55 +51,79 @@ where
     }
 }
 
-/// What the hook needs to know about its tenant, and, in the demo, the
+/// What the hook needs to know about its tenants, and, in the demo, the
 /// stand-in for MATTR VII.
 pub struct Settings {
-    /// The hook secret, which signs both tokens.
-    pub secret: HookSecret,
-    /// The tenant URL: the session token's issuer.
-    pub issuer: String,
-    /// The hook URL configured on the tenant: the session token's audience.
-    pub hook_url: String,
+    /// The tenants, their secrets, and the hook URLs' path, where the
+    /// journey is mounted.
+    pub hook: HookSettings,
     /// Plays MATTR VII when no tenant is configured.
     pub demo: Option<Demo>,
 }
 
-/// The tenant from `HOOK_SECRET`, `HOOK_ISSUER` and `HOOK_URL` when all
-/// three are set; otherwise a demo tenant, played by `MockIssuer`, that
-/// sends holders back to this server's `/callback`.
-fn settings(base: &str) -> Result<Settings, Box<dyn Error>> {
-    let names = ["HOOK_SECRET", "HOOK_ISSUER", "HOOK_URL"];
-    match names.map(|name| std::env::var(name).ok()) {
-        [Some(secret), Some(issuer), Some(hook_url)] => Ok(Settings {
-            // Parsing the base64 secret never echoes it in an error.
-            secret: secret
-                .trim()
-                .parse()
-                .map_err(|error| format!("HOOK_SECRET: {error}"))?,
-            issuer,
-            hook_url,
-            demo: None,
-        }),
-        [None, None, None] => {
-            // A fixed secret is fine for a demo on 127.0.0.1 and nothing
-            // else: anyone who reads this file can sign tokens with it.
-            let secret = HookSecret::from_bytes(b"demo only, never in production!!")?;
-            let hook_url = format!("{base}/interaction");
-            let mattr = MockIssuer::new(secret.clone())
-                .hook_url(&hook_url)
-                .redirect_url(format!("{base}/callback"));
-            Ok(Settings {
-                secret,
-                issuer: mattr.tenant_url().to_owned(),
-                hook_url,
-                demo: Some(Demo {
-                    mattr,
-                    base: base.to_owned(),
-                }),
-            })
+impl Settings {
+    /// The layer for the tenants; in the demo, one that lets the holder go
+    /// back to this machine, where the demo's MATTR VII is (a real
+    /// tenant's redirect URL is always https on the tenant).
+    pub fn layer(&self) -> InteractionHookLayer {
+        let layer = self.hook.layer();
+        match self.demo {
+            Some(_) => layer.allow_loopback_redirects(),
+            None => layer,
         }
-        _ => Err("set all of HOOK_SECRET, HOOK_ISSUER and HOOK_URL, or none for the demo".into()),
     }
+
+    /// The path of a step of the journey: `step` below the hook URL's path
+    /// (`""` for that path itself). `/interaction/finish` for
+    /// `https://hook.example.com/interaction`, `/finish` for
+    /// `https://abcd.ngrok.app`.
+    pub fn path(&self, step: &str) -> String {
+        let base = self.hook.hook_path().trim_end_matches('/');
+        match step {
+            "" if base.is_empty() => "/".to_owned(),
+            "" => base.to_owned(),
+            step => format!("{base}/{step}"),
+        }
+    }
+}
+
+/// The tenants from `HOOK_SECRET`, `HOOK_ISSUER` and `HOOK_URL`, or from
+/// the tenants file `HOOK_TENANTS`, read and checked as the `config`
+/// feature does (a rotation's older secrets after the current one,
+/// comma-separated; no error shows a secret). With none of them set, a
+/// demo tenant played by `MockIssuer`, which sends holders back to this
+/// server's `/callback`.
+fn settings(base: &str) -> Result<Settings, Box<dyn Error>> {
+    let names = ["HOOK_SECRET", "HOOK_ISSUER", "HOOK_URL", "HOOK_TENANTS"];
+    let unset = |name: &&str| std::env::var_os(name).is_none_or(|value| value.is_empty());
+    if !names.iter().all(unset) {
+        return Ok(Settings {
+            hook: HookSettings::from_env()?,
+            demo: None,
+        });
+    }
+    // A fixed secret is fine for a demo on 127.0.0.1 and nothing else:
+    // anyone who reads this file can sign tokens with it.
+    let secret = HookSecret::from_bytes(b"demo only, never in production!!")?;
+    let hook_url = format!("{base}/interaction");
+    let mattr = MockIssuer::new(secret.clone())
+        .hook_url(&hook_url)
+        .redirect_url(format!("{base}/callback"));
+    let hook = HookSettings::for_tenant(TenantSettings {
+        name: None,
+        issuer: mattr.tenant_url().to_owned(),
+        hook_url,
+        secrets: vec![secret],
+    })?;
+    let start = hook.hook_path().to_owned();
+    Ok(Settings {
+        hook,
+        demo: Some(Demo {
+            mattr,
+            base: base.to_owned(),
+            start,
+        }),
+    })
 }
 
 /// `PORT`, or 3000.
@@ -113,6 +141,8 @@ pub struct Demo {
     mattr: MockIssuer,
     /// `http://127.0.0.1:<port>`.
     base: String,
+    /// The hook's first page: the hook URL's path.
+    start: String,
 }
 
 impl Demo {
@@ -124,7 +154,7 @@ impl Demo {
             .session()
             .claim("given_name", "Ada")
             .claim("email", "ada@example.com")
-            .uri("/interaction")
+            .uri(&self.start)
     }
 
     /// `/`: starts another issuance.
