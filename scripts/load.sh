@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Load run: the example server in release mode on loopback, driven by wrk.
 #
-#   hook       the hook's first page with a valid session token (through the layer)
-#   no-layer   the same page, same size, from a route without the layer
-#   forged     the hook's first page with forged tokens (refused by the layer)
+#   hook         the hook's first page with a valid session token: through the
+#                layer and the answered-session guard (one store lookup)
+#   layer-only   the same page behind the layer, without the guard
+#   no-layer     the same page, same size, from a route with neither
+#   forged       the hook's first page with forged tokens (refused by the layer)
 #
-# The three alternate over several rounds, so that a noisy neighbour slows
+# The four alternate over several rounds, so that a noisy neighbour slows
 # all of them alike; each route's round with the median throughput is
 # reported. Prints requests per second, latency percentiles, error counts
 # and the server's peak memory, and stops everything it started.
@@ -80,14 +82,17 @@ forged=$("$release/examples/mint_token" "$other_secret")
 
 hook_url="http://$address/interaction?session_token=$token"
 plain_url="http://$address/load-test/welcome?session_token=$token"
+layer_url="http://$address/load-test/layer-only?session_token=$token"
 forged_url="http://$address/interaction?session_token=$forged"
 
 # Both pages must be the same page, byte for byte, for the comparison to mean anything.
 hook_size=$(curl -s -o "$workdir/hook.html" -w '%{size_download} %{http_code}' "$hook_url")
 plain_size=$(curl -s -o "$workdir/plain.html" -w '%{size_download} %{http_code}' "$plain_url")
+layer_size=$(curl -s -o "$workdir/layer.html" -w '%{size_download} %{http_code}' "$layer_url")
 forged_status=$(curl -s -o /dev/null -w '%{http_code}' "$forged_url")
-if ! cmp -s "$workdir/hook.html" "$workdir/plain.html" || [ "${hook_size#* }" != 200 ]; then
-  echo "the hook page ($hook_size) and the layer-free page ($plain_size) differ"; exit 1
+if ! cmp -s "$workdir/hook.html" "$workdir/plain.html" || ! cmp -s "$workdir/hook.html" "$workdir/layer.html" \
+  || [ "${hook_size#* }" != 200 ]; then
+  echo "the hook page ($hook_size), the layer-only page ($layer_size) and the layer-free page ($plain_size) differ"; exit 1
 fi
 if [ "$forged_status" != 401 ]; then
   echo "forged tokens got $forged_status, not 401"; exit 1
@@ -116,24 +121,26 @@ run() {
 
 for round in $(seq 1 "$rounds"); do
   run no-layer "$plain_url"
+  run layer-only "$layer_url"
   run hook "$hook_url"
   run forged "$forged_url"
-  printf 'round %s: no-layer %s, hook %s, forged %s req/s\n' "$round" \
+  printf 'round %s: no-layer %s, layer-only %s, hook %s, forged %s req/s\n' "$round" \
     "$(tail -n1 "$workdir/no-layer.runs" | cut -d' ' -f1)" \
+    "$(tail -n1 "$workdir/layer-only.runs" | cut -d' ' -f1)" \
     "$(tail -n1 "$workdir/hook.runs" | cut -d' ' -f1)" \
     "$(tail -n1 "$workdir/forged.runs" | cut -d' ' -f1)"
 done
 echo
 
 median_run() { sort -n -k1,1 "$workdir/$1.runs" | sed -n "$(( (rounds + 1) / 2 ))p"; }
-for name in no-layer hook forged; do
+for name in no-layer layer-only hook forged; do
   read -r rps p50 p90 p99 non2xx errors <<<"$(median_run "$name")"
-  printf '%-9s %10s req/s   p50 %-8s p90 %-8s p99 %-8s non-2xx %-8s socket errors %s\n' \
+  printf '%-10s %10s req/s   p50 %-8s p90 %-8s p99 %-8s non-2xx %-8s socket errors %s\n' \
     "$name" "$rps" "$p50" "$p90" "$p99" "$non2xx" "$errors"
 done
 
 # Every valid request must have been served as a page, not refused.
-for name in no-layer hook; do
+for name in no-layer layer-only hook; do
   if awk '$5 > 0 || $6 > 0 { bad = 1 } END { exit !bad }' "$workdir/$name.runs"; then
     echo "$name had non-2xx responses or socket errors"; exit 1
   fi
@@ -141,7 +148,11 @@ done
 
 echo
 awk -v hook="$(median_run hook | cut -d' ' -f1)" -v plain="$(median_run no-layer | cut -d' ' -f1)" \
-  'BEGIN { printf "hook / no-layer throughput (medians): %.1f%%\n", 100 * hook / plain }'
+  -v layer="$(median_run layer-only | cut -d' ' -f1)" 'BEGIN {
+    printf "hook / no-layer throughput (medians): %.1f%%\n", 100 * hook / plain
+    printf "hook / layer-only throughput (medians): %.1f%% (the answered-session guard)\n", 100 * hook / layer
+    printf "layer-only / no-layer throughput (medians): %.1f%% (the layer)\n", 100 * layer / plain
+  }'
 echo "server peak memory (VmHWM): $(awk '/VmHWM/ {print $2, $3}' "/proc/$server_pid/status")"
 if [ "$metrics" = 1 ]; then
   # The recorder counted the run: accepted tokens and refusals.

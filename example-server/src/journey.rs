@@ -42,8 +42,12 @@ use crate::steps::{
     self, Checked, Dispatch, Ended, Session, Steps, Trouble, open_progress, seal_progress,
 };
 
-/// Where `--load-test-routes` mounts the welcome page without the layer.
+/// Where `--load-test-routes` mounts the welcome page without the layer
+/// (and so without the answered-session guard).
 pub const LOAD_TEST_WELCOME: &str = "/load-test/welcome";
+/// Where `--load-test-routes` mounts the welcome page behind the layer but
+/// not the answered-session guard.
+pub const LOAD_TEST_UNGUARDED: &str = "/load-test/layer-only";
 
 /// The code page's `note` after "Send a new code".
 const NOTE_RESENT: &str = "resent";
@@ -115,16 +119,19 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
         .route_layer(answered_guard.clone())
         // `route_layer`: only matched routes are guarded, so an unknown path is
         // a 404, not a refused token.
-        .route_layer(layer);
+        .route_layer(layer.clone());
     if config.load_test_routes {
-        // Added after `.route_layer`, so outside the layer; with the same
-        // answered-session guard, which without a session has nothing to
-        // look up, so that only the layer (and the lookup it enables) tells
-        // the two pages apart.
-        router = router.route(
-            LOAD_TEST_WELCOME,
-            get(unguarded_welcome).route_layer(answered_guard),
-        );
+        // The welcome page twice more, for `scripts/load.sh` to compare
+        // with the hook's: with neither the layer nor the answered-session
+        // guard (added after `.route_layer`, so outside both), and behind
+        // the layer alone. Neither signs anything.
+        router = router
+            .route(LOAD_TEST_WELCOME, get(unguarded_welcome))
+            .merge(
+                Router::new()
+                    .route(LOAD_TEST_UNGUARDED, get(welcome))
+                    .route_layer(layer),
+            );
     }
     let api = crate::api::router(config, steps.clone());
     router
