@@ -159,7 +159,8 @@ mod tenant;
 mod policy;
 mod session;
 
-// The refusals, and the checks that make them: the whole policy.
+// The refusals, the steps that make them, and the whole policy.
+mod check;
 mod rejection;
 mod verify;
 
@@ -195,6 +196,7 @@ pub mod testing;
 // Documentation only: the guides.
 pub mod guide;
 
+pub use check::Check;
 pub use clock::{Clock, SystemClock};
 pub use completion::{Completion, CompletionError, Failure, HookRedirect, JsonRedirect};
 #[cfg(feature = "axum")]

@@ -5,6 +5,8 @@ use std::fmt;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE, WWW_AUTHENTICATE};
 use http::{HeaderValue, Response, StatusCode};
 
+use crate::check::Check;
+
 /// Why the layer refused a request. The inner service never sees a refused
 /// request.
 ///
@@ -100,6 +102,47 @@ impl Rejection {
             | Self::TokenTooLong { .. } => StatusCode::BAD_REQUEST,
             Self::ClaimsMismatch | Self::CryptoFailure => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// The check that refused the token: every [`Check`] before it in
+    /// [`Check::ALL`] passed, and none after it ran (for a layer serving
+    /// one tenant; see [`Check`]).
+    ///
+    /// ```
+    /// use hook_layer::{Check, Rejection};
+    ///
+    /// assert_eq!(Rejection::BadSignature.check(), Check::Signature);
+    /// assert_eq!(Rejection::MissingClaim("aud").check(), Check::Audience);
+    /// ```
+    pub fn check(&self) -> Check {
+        match self {
+            Self::MissingToken
+            | Self::DuplicateToken
+            | Self::ConflictingTokens
+            | Self::TokenInQuery
+            | Self::BadEncoding => Check::Request,
+            Self::TokenTooLong { .. } => Check::Length,
+            // The payload is decoded only once the signature has passed;
+            // every refusal of it says "payload".
+            Self::MalformedToken(why) if why.contains("payload") => Check::Payload,
+            Self::MalformedToken(why) if why.contains("Authorization") => Check::Request,
+            Self::MalformedToken(_) => Check::Form,
+            Self::CriticalHeader | Self::WrongAlgorithm => Check::Header,
+            Self::BadSignature | Self::CryptoFailure => Check::Signature,
+            Self::Expired | Self::NotYetValid | Self::NoLifetime => Check::Lifetime,
+            Self::WrongIssuer => Check::Issuer,
+            Self::WrongAudience => Check::Audience,
+            Self::MissingClaim(claim) | Self::InvalidClaim(claim) => match *claim {
+                "iss" => Check::Issuer,
+                "aud" => Check::Audience,
+                "state" => Check::State,
+                "redirectUrl" => Check::RedirectUrl,
+                "claims" => Check::Claims,
+                _ => Check::Lifetime,
+            },
+            Self::InvalidRedirectUrl(_) => Check::RedirectUrl,
+            Self::ClaimsMismatch => Check::Claims,
         }
     }
 

@@ -67,8 +67,10 @@ use crate::session::ClaimsMap;
 
 #[cfg(feature = "redis")]
 mod redis_server;
+mod tenant;
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
+pub use tenant::{Callback, MAX_CALLBACK_URL_LEN, SimulatedTenant, Start, StartError};
 
 /// Plays MATTR VII: mints session tokens and reads responses.
 pub struct MockIssuer {
@@ -140,6 +142,11 @@ impl MockIssuer {
     /// The tenant URL.
     pub fn tenant_url(&self) -> &str {
         &self.tenant
+    }
+
+    /// The `redirectUrl` of minted tokens, where responses must go.
+    pub fn redirect_target(&self) -> &str {
+        &self.redirect_url
     }
 
     /// Starts a session token: by default shaped exactly like MATTR VII's,
