@@ -3,21 +3,23 @@
 //! would) and, at the callback, reads the hook's response as MATTR VII
 //! would and shows the outcome.
 //!
+//! The issuances and the checks of answers are
+//! `hook_layer::testing::SimulatedTenant`'s, as in `mattr-hook issuer`;
+//! this file holds the pages.
+//!
 //! Compiled only with the `dev` feature. Its pages (`templates/dev/`) have
 //! their own name and colours, so that it is plain where the hook starts
 //! and ends.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, State};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
-use hook_layer::SESSION_TOKEN_PARAM;
-use hook_layer::testing::{MockIssuer, Outcome};
+use hook_layer::ClaimsMap;
+use hook_layer::testing::{Callback, MockIssuer, SimulatedTenant};
 use http::StatusCode;
 use serde::Deserialize;
 
@@ -31,77 +33,20 @@ pub const START_PATH: &str = "/dev";
 pub const CALLBACK_PATH: &str = "/dev/callback";
 /// Where the start page's form posts.
 const BEGIN_PATH: &str = "/dev/start";
-/// Issuances remembered at once; past this the oldest is forgotten.
-const MAX_OPEN_ISSUANCES: usize = 10_000;
-/// How long an issuance waits for the hook: the session token's lifetime
-/// plus the layer's default leeway.
-const ISSUANCE_TIMEOUT: Duration = Duration::from_secs(MockIssuer::SESSION_TIMEOUT.as_secs() + 30);
-
-struct DevIssuer {
-    mock: MockIssuer,
-    hook_url: String,
-    open: Mutex<OpenIssuances>,
-}
-
-/// The `state`s of issuances waiting for the hook, as a tenant keeps them:
-/// a response must answer one of them, once, before it times out. Bounded:
-/// starting many issuances forgets the oldest, never all of them.
-#[derive(Default)]
-struct OpenIssuances {
-    started: HashMap<String, Instant>,
-    /// Oldest first; may still hold issuances already answered, which are
-    /// dropped when they reach the front.
-    order: VecDeque<(Instant, String)>,
-}
-
-impl OpenIssuances {
-    fn open(&mut self, state: String, now: Instant) {
-        self.forget_expired(now);
-        while self.order.len() >= MAX_OPEN_ISSUANCES {
-            self.forget_oldest();
-        }
-        self.started.insert(state.clone(), now);
-        self.order.push_back((now, state));
-    }
-
-    /// Whether `state` was waiting; it is not any more.
-    fn answer(&mut self, state: &str, now: Instant) -> bool {
-        self.forget_expired(now);
-        self.started.remove(state).is_some()
-    }
-
-    fn forget_expired(&mut self, now: Instant) {
-        while self
-            .order
-            .front()
-            .is_some_and(|(started, _)| now.duration_since(*started) > ISSUANCE_TIMEOUT)
-        {
-            self.forget_oldest();
-        }
-    }
-
-    fn forget_oldest(&mut self) {
-        if let Some((started, state)) = self.order.pop_front()
-            && self.started.get(&state) == Some(&started)
-        {
-            self.started.remove(&state);
-        }
-    }
-}
 
 /// `/dev` (start page), `/dev/start` and `/dev/callback`.
 pub fn router(config: &Config) -> Router {
     let tenant = config.tenant();
     let mock = MockIssuer::new(tenant.secrets[0].clone())
         .tenant(tenant.issuer.clone())
-        .hook_url(tenant.hook_url.clone())
         .redirect_url(format!("{}{CALLBACK_PATH}", config.base_url()));
-    let issuer = DevIssuer {
-        mock,
-        // Normalised (`https://abcd.ngrok.app/`), to append the query to.
-        hook_url: url::Url::parse(&tenant.hook_url)
-            .map_or_else(|_| tenant.hook_url.clone(), String::from),
-        open: Mutex::default(),
+    let issuer = match SimulatedTenant::new(mock, &tenant.hook_url) {
+        Ok(issuer) => issuer,
+        // Not reached: the settings were read with the hook URL checked.
+        Err(error) => {
+            tracing::error!(%error, "the simulated MATTR VII cannot send the browser to HOOK_URL");
+            return Router::new();
+        }
     };
     Router::new()
         .route(START_PATH, get(start_page))
@@ -146,11 +91,20 @@ struct StartForm {
     email: String,
 }
 
-async fn start(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<StartForm>) -> Response {
-    let state = match random_state() {
-        Ok(state) => state,
+async fn start(
+    State(issuer): State<Arc<SimulatedTenant>>,
+    Form(form): Form<StartForm>,
+) -> Response {
+    let mut claims = ClaimsMap::new();
+    for (name, value) in [("given_name", form.given_name), ("email", form.email)] {
+        if !value.trim().is_empty() {
+            claims.insert(name.to_owned(), value.trim().into());
+        }
+    }
+    let start = match issuer.start(&claims) {
+        Ok(start) => start,
         Err(error) => {
-            tracing::error!(%error, "no randomness for a state");
+            tracing::error!(%error, "could not start an issuance");
             return error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Could not start",
@@ -158,23 +112,7 @@ async fn start(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<StartForm>
             );
         }
     };
-    issuer
-        .open
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .open(state.clone(), Instant::now());
-    let mut session = issuer.mock.session().state(state);
-    for (name, value) in [("given_name", form.given_name), ("email", form.email)] {
-        if !value.trim().is_empty() {
-            session = session.claim(name, value.trim());
-        }
-    }
-    let url = format!(
-        "{}?{SESSION_TOKEN_PARAM}={}",
-        issuer.hook_url,
-        session.token()
-    );
-    let mut response = axum::response::IntoResponse::into_response(Redirect::to(&url));
+    let mut response = axum::response::IntoResponse::into_response(Redirect::to(&start.url));
     response.headers_mut().insert(
         http::header::REFERRER_POLICY,
         http::HeaderValue::from_static("no-referrer"),
@@ -182,50 +120,11 @@ async fn start(State(issuer): State<Arc<DevIssuer>>, Form(form): Form<StartForm>
     response
 }
 
-/// 128 random bits, hex: an unguessable `state`.
-fn random_state() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)?;
-    Ok(bytes.iter().map(|byte| format!("{byte:02x}")).collect())
-}
-
-#[derive(Deserialize)]
-struct Callback {
-    session_token: Option<String>,
-}
-
-async fn callback(State(issuer): State<Arc<DevIssuer>>, Query(query): Query<Callback>) -> Response {
-    let Some(token) = query.session_token else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "No response",
-            "The hook sent no session_token.",
-        );
-    };
-    let response = match issuer.mock.read_token(&token) {
-        Ok(response) => response,
-        Err(error) => {
-            return error_page(
-                StatusCode::BAD_REQUEST,
-                "Response refused",
-                &format!("MATTR VII would refuse it: {error}."),
-            );
-        }
-    };
-    let known = issuer
-        .open
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .answer(&response.state, Instant::now());
-    if !known {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Unknown issuance",
-            "This response answers no issuance in progress: it was already used (reloading the outcome page does that), or the server restarted.",
-        );
-    }
-    let (claims, persisted, failure) = match response.outcome {
-        Outcome::Completed {
+async fn callback(State(issuer): State<Arc<SimulatedTenant>>, uri: http::Uri) -> Response {
+    let target = uri.path_and_query().map_or("/", |target| target.as_str());
+    let (claims, persisted, failure, state) = match issuer.callback(target) {
+        Callback::Completed {
+            state,
             claims,
             claims_to_persist,
         } => {
@@ -233,15 +132,38 @@ async fn callback(State(issuer): State<Arc<DevIssuer>>, Query(query): Query<Call
                 .iter()
                 .map(|(name, value)| Claim::named(name, value))
                 .collect();
-            (claims, claims_to_persist, None)
+            (claims, claims_to_persist, None, state)
         }
-        Outcome::Failed { message } => (Vec::new(), Vec::new(), Some(message)),
+        Callback::Failed { state, message } => (Vec::new(), Vec::new(), Some(message), state),
+        Callback::Rejected { check, reason, .. } => {
+            let (title, message) = match check {
+                "session_token" => ("No response", "The hook sent no session_token.".to_owned()),
+                "state" => (
+                    "Unknown issuance",
+                    format!(
+                        "This response answers no issuance in progress: {reason}. Reloading the outcome page answers it twice."
+                    ),
+                ),
+                _ => (
+                    "Response refused",
+                    format!("MATTR VII would refuse it: {reason}."),
+                ),
+            };
+            return error_page(StatusCode::BAD_REQUEST, title, &message);
+        }
+        _ => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Response refused",
+                "Unknown outcome.",
+            );
+        }
     };
     let page = OutcomePage {
         failure,
         claims,
         persisted,
-        state: response.state,
+        state,
         start: START_PATH,
     };
     render(StatusCode::OK, &page)
@@ -259,40 +181,4 @@ struct OutcomePage {
     persisted: Vec<String>,
     state: String,
     start: &'static str,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn issuances_are_answered_once_and_time_out() {
-        let start = Instant::now();
-        let mut open = OpenIssuances::default();
-        open.open("a".into(), start);
-        open.open("b".into(), start + Duration::from_secs(10));
-        assert!(open.answer("a", start + Duration::from_secs(20)));
-        assert!(
-            !open.answer("a", start + Duration::from_secs(21)),
-            "answered twice"
-        );
-        let late = start + Duration::from_secs(10) + ISSUANCE_TIMEOUT + Duration::from_secs(1);
-        assert!(!open.answer("b", late), "timed out");
-        assert!(open.started.is_empty() && open.order.is_empty());
-    }
-
-    #[test]
-    fn a_flood_of_issuances_forgets_the_oldest_only() {
-        let now = Instant::now();
-        let mut open = OpenIssuances::default();
-        open.open("first".into(), now);
-        open.open("second".into(), now);
-        for i in 0..MAX_OPEN_ISSUANCES - 1 {
-            open.open(i.to_string(), now);
-        }
-        assert!(open.started.len() <= MAX_OPEN_ISSUANCES);
-        assert!(!open.answer("first", now), "the oldest is forgotten");
-        assert!(open.answer("second", now), "the others are kept");
-        assert!(open.answer(&(MAX_OPEN_ISSUANCES - 2).to_string(), now));
-    }
 }
