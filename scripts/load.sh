@@ -34,7 +34,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-cargo build --release -q -p example-server --bin example-server --example mint_token
+cargo build --release -q -p example-server --bin example-server
+cargo build --release -q -p hook-layer --features cli --bin mattr-hook
 release=${CARGO_TARGET_DIR:-target}/release
 
 workdir=$(mktemp -d)
@@ -77,8 +78,9 @@ if [ -z "$address" ]; then
 fi
 
 # Tokens live 20 minutes: far longer than any sensible run.
-token=$("$release/examples/mint_token" "$secret")
-forged=$("$release/examples/mint_token" "$other_secret")
+mint() { HOOK_SECRET=$1 "$release/mattr-hook" mint --claim given_name=Ada --claim email=ada@example.com; }
+token=$(mint "$secret")
+forged=$(mint "$other_secret")
 
 hook_url="http://$address/interaction?session_token=$token"
 plain_url="http://$address/load-test/welcome?session_token=$token"
