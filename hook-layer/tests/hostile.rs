@@ -697,3 +697,55 @@ async fn a_token_in_the_fragment_only_is_missing() {
     let result: Result<hook_layer::HookSession, _> = layer.verify(&uri);
     assert_eq!(result.unwrap_err(), Rejection::MissingToken);
 }
+
+/// `mattr-hook check`, the built command, on every case: it gives the
+/// layer's own verdict (exit 0 accepted, 1 refused) and refusal code, and
+/// echoes no whole token.
+#[test]
+fn mattr_hook_check_gives_the_layers_verdict_on_every_case() {
+    let layer = InteractionHookLayer::new(secret())
+        .issuer(MockIssuer::TENANT)
+        .audience(MockIssuer::HOOK_URL)
+        .clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
+    let secret_base64 = STANDARD.encode(b"hostile input tests key: 32 byte");
+    let cases = cases();
+    assert!(cases.len() >= 40);
+    for (name, query, _) in cases {
+        let address = if query.is_empty() {
+            MockIssuer::HOOK_URL.to_owned()
+        } else {
+            format!("{}?{query}", MockIssuer::HOOK_URL)
+        };
+        let uri: http::Uri = format!("/interaction?{query}").parse().unwrap();
+        let verdict: Result<hook_layer::HookSession, Rejection> = layer.verify(&uri);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_mattr-hook"))
+            .args(["check", &address, "--at", &NOW.to_string()])
+            .args([
+                "--issuer",
+                MockIssuer::TENANT,
+                "--hook-url",
+                MockIssuer::HOOK_URL,
+            ])
+            .env("HOOK_SECRET", &secret_base64)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let last = stdout.lines().last().unwrap_or_default();
+        match verdict {
+            Ok(_) => {
+                assert_eq!(output.status.code(), Some(0), "{name}: {stdout}");
+                assert!(last.starts_with("verdict: accepted"), "{name}: {last}");
+            }
+            Err(rejection) => {
+                assert_eq!(output.status.code(), Some(1), "{name}: {stdout}");
+                let expected = format!("verdict: refused: {} (", rejection.code());
+                assert!(last.starts_with(&expected), "{name}: {last}");
+                let failed = format!("FAIL  {:<12}", rejection.check().name());
+                assert!(stdout.contains(&failed), "{name}: {stdout}");
+            }
+        }
+        for piece in query.split(['=', '&']).filter(|piece| piece.len() > 64) {
+            assert!(!stdout.contains(piece), "{name}: the token is echoed");
+        }
+    }
+}
