@@ -101,9 +101,14 @@
 //!   (`HOOK_SECRET`, `HOOK_ISSUER`, `HOOK_URL`, or a tenants file,
 //!   `HOOK_TENANTS`) read and checked, with errors that name the setting
 //!   and never show a secret.
-//! - `test-util`: [`testing::MockIssuer`], which plays MATTR VII in tests;
-//!   with `redis` also [`testing::RedisServer`], a throwaway
+//! - `test-util`: [`testing::MockIssuer`], which plays MATTR VII in tests,
+//!   and [`testing::SimulatedTenant`], whole issuances for a development
+//!   server; with `redis` also [`testing::RedisServer`], a throwaway
 //!   `redis-server`.
+//! - `cli` (implies `test-util`): the `mattr-hook` command, a simulated
+//!   MATTR VII for a hook in any language, a session token explainer and a
+//!   token minter (`cargo install --path hook-layer --features cli`). It
+//!   adds nothing to the library; clap, axum and tokio are the command's.
 
 // With every feature on (as on docs.rs, and in CI) every link above must
 // resolve; with some off, the items they name are not there.

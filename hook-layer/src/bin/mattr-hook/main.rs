@@ -25,7 +25,8 @@ use crate::usage::UsageError;
 /// token doctor.
 ///
 /// The hook secret is read from HOOK_SECRET (standard base64, as MATTR VII
-/// returns it; "<current>,<previous>" during a rotation) and never printed.
+/// returns it; a comma list, the current one first, during a rotation) and
+/// never printed.
 /// Exit status: 0 success or accepted, 1 refused, 2 bad usage.
 #[derive(Parser)]
 #[command(name = "mattr-hook", version)]
