@@ -186,9 +186,13 @@ impl SimulatedTenant {
     /// where the answers must come back) for the hook at `hook_url`, which
     /// is the `aud` of its tokens and where it sends the browser.
     pub fn new(mock: MockIssuer, hook_url: &str) -> Result<Self, url::ParseError> {
+        // `aud` spelled as configured (MATTR VII sends the hook URL as it
+        // was set); the address the browser is sent to, normalised
+        // (`https://abcd.ngrok.app/`) to append the query to.
+        let mock = mock.hook_url(hook_url);
         let hook_url = Url::parse(hook_url)?;
         Ok(Self {
-            mock: mock.hook_url(hook_url.as_str()),
+            mock,
             hook_url,
             open: Mutex::default(),
         })
