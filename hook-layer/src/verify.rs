@@ -680,6 +680,61 @@ mod tests {
         assert_eq!(session.token(), token);
     }
 
+    /// The checks run in `Check::ALL`'s order, which is what lets an
+    /// explanation mark every check before the refusing one as passed: a
+    /// token broken at every step from the header on is refused at the
+    /// first step still broken, as the faults are mended one by one.
+    #[test]
+    fn checks_run_in_the_documented_order() {
+        use crate::Check;
+        let other = HookSecret::from_bytes(&[0x5a; 32]).unwrap();
+        let faults = [
+            Check::Header,
+            Check::Signature,
+            Check::Lifetime,
+            Check::Issuer,
+            Check::Audience,
+            Check::State,
+            Check::RedirectUrl,
+            Check::Claims,
+        ];
+        assert!(faults.is_sorted() && Check::ALL.is_sorted());
+        for (first, expected) in faults.iter().enumerate() {
+            let broken = |check: Check| faults[first..].contains(&check);
+            let mut payload = issuer().session().payload().clone();
+            let mut set = |check: Check, name: &str, value: serde_json::Value| {
+                if broken(check) {
+                    payload.insert(name.to_owned(), value);
+                }
+            };
+            set(Check::Lifetime, "exp", json!(NOW - 3600));
+            set(Check::Issuer, "iss", json!("https://other.example"));
+            set(Check::Audience, "aud", json!("https://other.example/hook"));
+            set(Check::State, "state", json!(5));
+            set(
+                Check::RedirectUrl,
+                "redirectUrl",
+                json!("javascript:alert(1)"),
+            );
+            set(Check::Claims, "claims", json!(7));
+            let header: &[u8] = if broken(Check::Header) {
+                br#"{"alg":"HS512"}"#
+            } else {
+                br#"{"alg":"HS256"}"#
+            };
+            let key = if broken(Check::Signature) {
+                other.clone()
+            } else {
+                secret()
+            };
+            let token = key
+                .keys()
+                .sign_raw(header, &serde_json::to_vec(&payload).unwrap())
+                .unwrap();
+            assert_eq!(verify(&token).unwrap_err().check(), *expected);
+        }
+    }
+
     /// Each lifetime rule, one second either side of its edge, with the
     /// default 30 s leeway and 1200 s maximum age.
     #[test]
