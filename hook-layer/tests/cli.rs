@@ -291,6 +291,29 @@ fn minted_tokens_are_accepted_by_the_layer_with_their_claims() {
 }
 
 #[test]
+fn a_claims_file_is_read_and_claim_flags_win() {
+    let path = std::env::temp_dir().join(format!("mattr-hook-claims-{}.json", std::process::id()));
+    std::fs::write(
+        &path,
+        r#"{"email": "ada@example.com", "given_name": "Grace"}"#,
+    )
+    .unwrap();
+    let file = path.display().to_string();
+    let output = run(
+        &["mint", "--claims-file", &file, "--claim", "given_name=Ada"],
+        Some(&key_base64()),
+    );
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(output.status.code(), Some(0));
+    let token = String::from_utf8(output.stdout).unwrap();
+    let session: HookSession = InteractionHookLayer::new(secret())
+        .verify_token(token.trim())
+        .unwrap();
+    assert_eq!(session.claims()["email"], json!("ada@example.com"));
+    assert_eq!(session.claims()["given_name"], json!("Ada"));
+}
+
+#[test]
 fn a_rotation_list_mints_with_the_first_and_checks_with_all() {
     let previous = STANDARD.encode([0x42; 32]);
     let rotation = format!("{},{previous}", key_base64());
