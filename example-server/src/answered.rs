@@ -130,8 +130,8 @@ struct AnsweredPage<'a> {
     title: &'a str,
     completed: bool,
     message: &'a str,
-    /// The session's one response, offered again.
-    continue_to: &'a str,
+    /// The session's one response, offered again: none once it expired.
+    continue_to: Option<&'a str>,
     continue_label: &'a str,
     advice: &'a str,
     /// In dev mode, the simulated MATTR VII's start page.
@@ -141,16 +141,22 @@ struct AnsweredPage<'a> {
 /// `409 Conflict`: the page saying this issuance has already been
 /// completed, or has ended, with its one response offered again (the way
 /// back to the wallet) and, in dev mode, the simulated MATTR VII's start
-/// page.
+/// page. A response past its own lifetime is not offered (MATTR VII would
+/// refuse it): the holder starts again from the wallet.
 pub(crate) fn page(answer: &StoredAnswer, dev_start: Option<&str>) -> Response {
     let outcome = answer.outcome();
-    let (message, continue_label, advice) = match outcome {
-        Answered::Completed => (
+    let (message, continue_label, advice) = match (outcome, answer.expired()) {
+        (Answered::Completed, false) => (
             "Your answers were accepted. Nothing more can be changed here.",
             "Continue to your wallet",
             "Your wallet receives your credential when you continue.",
         ),
-        Answered::Ended => (
+        (Answered::Completed, true) => (
+            "Your answers were accepted, but too long ago to continue from here.",
+            "",
+            RESTART,
+        ),
+        (Answered::Ended, _) => (
             "No credential will be issued in this issuance, and nothing more can be sent from here.",
             "Return to your wallet",
             RESTART,
@@ -162,7 +168,7 @@ pub(crate) fn page(answer: &StoredAnswer, dev_start: Option<&str>) -> Response {
             title: title(outcome),
             completed: outcome == Answered::Completed,
             message,
-            continue_to: answer.redirect().url(),
+            continue_to: offered(answer),
             continue_label,
             advice,
             dev_start,
@@ -171,15 +177,21 @@ pub(crate) fn page(answer: &StoredAnswer, dev_start: Option<&str>) -> Response {
 }
 
 /// The JSON API's body for an answered session (sent with `409`), with
-/// the session's one response for the app to open.
+/// the session's one response for the app to open (`null` once it
+/// expired: the holder starts again from the wallet).
 pub(crate) fn json_body(answer: &StoredAnswer) -> Value {
     let outcome = answer.outcome();
     json!({
         "error": "already_answered",
         "message": format!("{}.", title(outcome)),
         "answered": name(outcome),
-        "redirectUrl": answer.redirect().url(),
+        "redirectUrl": offered(answer),
     })
+}
+
+/// The response to offer again, unless it expired.
+pub(crate) fn offered(answer: &StoredAnswer) -> Option<&str> {
+    (!answer.expired()).then(|| answer.redirect().url())
 }
 
 /// What a session that began before a restart is told, as a heading and a
@@ -189,3 +201,67 @@ pub(crate) const RESTARTED: (&str, &str) = (
     "Please start again",
     "This service restarted since your issuance began, so it cannot go on with it.",
 );
+
+#[cfg(all(test, feature = "dev"))]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    use hook_layer::attempts::MemoryStore;
+    use hook_layer::testing::MockIssuer;
+    use hook_layer::{HookSecret, HookSession, InteractionHookLayer};
+
+    use super::*;
+
+    async fn body(response: Response) -> String {
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
+    /// The page offers the session's one response while MATTR VII would
+    /// take it, and sends the holder back to the wallet once it expired.
+    #[tokio::test]
+    async fn an_expired_response_is_not_offered() {
+        let secret = HookSecret::from_bytes(&[5; 32]).unwrap();
+        let now = Arc::new(AtomicU64::new(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+        ));
+        let read = Arc::clone(&now);
+        let layer = InteractionHookLayer::new(secret.clone())
+            .clock(move || UNIX_EPOCH + Duration::from_secs(read.load(Ordering::SeqCst)));
+        let token = MockIssuer::new(secret).session().token();
+        let session: HookSession = layer.verify_token(&token).unwrap();
+        // The layer's clock jumps ahead of the store's age below.
+        let store = MemoryStore::default().serve_earlier_sessions();
+        let answers = Answers::new(Arc::new(store));
+        let redirect = session.complete().redirect_once(&answers).await.unwrap();
+
+        let answer = answers.answered(&session).await.unwrap().unwrap();
+        let offered = body(page(&answer, None)).await;
+        assert!(offered.contains("Continue to your wallet"), "{offered}");
+        assert!(offered.contains(&redirect.url().replace('&', "&amp;")));
+        assert_eq!(json_body(&answer)["redirectUrl"], redirect.url());
+
+        now.fetch_add(61, Ordering::SeqCst);
+        let answer = answers.answered(&session).await.unwrap().unwrap();
+        let response = page(&answer, None);
+        assert_eq!(response.status(), StatusCode::CONFLICT);
+        let late = body(response).await;
+        assert!(
+            late.contains("This issuance has already been completed"),
+            "{late}"
+        );
+        assert!(late.contains("too long ago"), "{late}");
+        assert!(
+            !late.contains("session_token="),
+            "an expired response offered: {late}"
+        );
+        assert_eq!(json_body(&answer)["redirectUrl"], Value::Null);
+    }
+}

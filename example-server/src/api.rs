@@ -221,7 +221,7 @@ async fn session_info(State(api): State<Api>, session: Session) -> Response {
         json!({
             "claims": session.claims(),
             "answered": answered.as_ref().map(|answer| answered::name(answer.outcome())),
-            "redirectUrl": answered.as_ref().map(|answer| answer.redirect().url()),
+            "redirectUrl": answered.as_ref().and_then(answered::offered),
             "expiresAt": expires_at,
             "codeChannel": channel_name(api.steps.sender.channel()),
         }),

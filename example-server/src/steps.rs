@@ -157,14 +157,17 @@ impl Steps {
         let deadline = Instant::now() + SETTLE;
         let mut pause = Duration::from_millis(50);
         loop {
-            match self.answered(session).await {
+            match self.answers.answered(session).await {
                 Ok(Some(answer)) => return Ended::AlreadyAnswered(answer),
-                Ok(None) if Instant::now() < deadline => {
+                // A store that fails while we wait may come back before the
+                // deadline: keep asking rather than send the holder away
+                // to start the wait again.
+                Ok(None) | Err(AnswerError::Store(_)) if Instant::now() < deadline => {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(800));
                 }
                 Ok(None) => break,
-                Err(trouble) => return Ended::Trouble(trouble),
+                Err(error) => return Ended::Trouble(Trouble::of_answer(&error)),
             }
         }
         let answer = session

@@ -205,6 +205,9 @@ pub(crate) struct Prepared<'s> {
     /// `header.payload`, base64url.
     signing_input: String,
     failed: bool,
+    /// The response's `exp`, Unix seconds.
+    #[cfg_attr(not(feature = "attempts"), allow(dead_code))]
+    expires_at: u64,
 }
 
 impl<'s> Prepared<'s> {
@@ -218,11 +221,12 @@ impl<'s> Prepared<'s> {
         };
         // The response goes the other way: from the hook (the incoming
         // audience) to the tenant (the incoming issuer).
+        let expires_at = issued_at.saturating_add(policy.response_lifetime);
         let payload = ResponseClaims {
             iss: &session.audience,
             aud: &session.issuer,
             iat: issued_at,
-            exp: issued_at.saturating_add(policy.response_lifetime),
+            exp: expires_at,
             state: &session.state,
             claims,
             claims_to_persist,
@@ -234,6 +238,7 @@ impl<'s> Prepared<'s> {
             session,
             signing_input: jwt::signing_input(&json),
             failed,
+            expires_at,
         })
     }
 
@@ -247,6 +252,12 @@ impl<'s> Prepared<'s> {
     #[cfg(feature = "attempts")]
     pub(crate) fn failed(&self) -> bool {
         self.failed
+    }
+
+    /// The response's `exp`, Unix seconds.
+    #[cfg(feature = "attempts")]
+    pub(crate) fn expires_at(&self) -> u64 {
+        self.expires_at
     }
 
     /// Fails as [`sign`](Self::sign) would for the URL's length, without

@@ -1,59 +1,54 @@
-//! The traffic: journeys across the replicas, and what they saw.
+//! The traffic: journeys across the replicas, the holders' return after
+//! the run, and what they saw.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use example_server::otp::MAX_FAILED_CODES;
-use hook_layer::testing::{MockIssuer, Outcome};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 
 use crate::lock;
+use crate::sessions::{Ending, Readers, Reply, Seen, Step};
 
 /// A 5xx answer or a failed request, with when it was in flight.
 pub(crate) struct Failure {
     pub(crate) sent: Instant,
     pub(crate) done: Instant,
     pub(crate) what: String,
+    /// The session it was a request of.
+    pub(crate) session: u64,
 }
 
-/// What the journeys saw.
+/// What the requests saw, over all sessions.
 #[derive(Default)]
 pub(crate) struct Tally {
-    pub(crate) completed: u64,
-    pub(crate) failed: u64,
-    /// Journeys given up after a minute of 5xx or errors at one step.
-    pub(crate) abandoned: u64,
-    /// Journeys that met a page they should not have (a 4xx, say).
-    pub(crate) unexpected: Vec<String>,
     pub(crate) requests: u64,
     /// Answers to a code that say whether it was right (a "not right"
-    /// page or a redirect), when each came.
+    /// page, a redirect, or the answered page), when each came.
     pub(crate) code_answers: Vec<Instant>,
-    /// Sessions with more code checks than the limit: a third "not
-    /// right" page, or a completion after the limit of wrong codes.
-    pub(crate) over_limit: u64,
-    /// Right codes refused although fewer than the limit of wrong codes
-    /// had been answered.
-    pub(crate) refused_early: u64,
     pub(crate) failures: Vec<Failure>,
 }
 
 /// Everything the workers share.
 pub(crate) struct Run {
-    pub(crate) issuer: MockIssuer,
+    /// Signs session tokens (`now`) and reads responses.
+    pub(crate) readers: Readers,
     pub(crate) bases: Vec<String>,
     pub(crate) http: reqwest::Client,
     pub(crate) sessions: AtomicU64,
     pub(crate) tally: Mutex<Tally>,
+    /// Every session, once its journey is over.
+    pub(crate) seen: Mutex<Vec<Seen>>,
 }
 
-/// An answer: the status, and the redirect's location or the page.
+/// An answer: the status, the redirect's location or the page, and how
+/// the response token it gave out (if any) ends the issuance.
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
     pub(crate) location: Option<String>,
     pub(crate) body: String,
+    pub(crate) ending: Option<Ending>,
 }
 
 /// The text between `before` and the next `"` or `<`.
@@ -63,25 +58,45 @@ pub(crate) fn after<'h>(html: &'h str, before: &str) -> Option<&'h str> {
     Some(&html[start..start + end])
 }
 
+/// A holder told "try again in a moment" (or whose request failed) tries
+/// again after this, then after twice as long each time, up to
+/// [`LONGEST_WAIT`]: most retries land after the outage, as a person's
+/// would, rather than use up the session's code checks on a store that
+/// is not answering.
+const FIRST_WAIT: Duration = Duration::from_millis(200);
+const LONGEST_WAIT: Duration = Duration::from_secs(3);
+
 impl Run {
     /// Sends the request `build` makes for a replica's base URL, moving to
     /// the other replica and trying again after any 5xx or failed request,
-    /// for at most a minute; `None` then.
+    /// for at most a minute; `None` then. Every answer's response tokens
+    /// go into `seen`.
     pub(crate) async fn send(
         &self,
+        seen: &mut Seen,
+        what: &'static str,
         replica: &mut usize,
         build: impl Fn(&str) -> reqwest::RequestBuilder,
     ) -> Option<Answer> {
         let give_up = Instant::now() + Duration::from_secs(60);
+        let mut wait = FIRST_WAIT;
         loop {
-            let base = &self.bases[*replica % self.bases.len()];
+            let index = *replica % self.bases.len();
+            let base = &self.bases[index];
             *replica += 1;
             let sent = Instant::now();
             let result = build(base).send().await;
-            let done = Instant::now();
             lock(&self.tally).requests += 1;
-            let what = match result {
+            let mut step = Step {
+                at: sent,
+                what,
+                replica: index,
+                status: 0,
+                response: None,
+            };
+            let failed = match result {
                 Ok(response) if response.status().is_server_error() => {
+                    step.status = response.status().as_u16();
                     format!("{} from {base}", response.status())
                 }
                 Ok(response) => {
@@ -92,84 +107,97 @@ impl Run {
                         .and_then(|location| location.to_str().ok())
                         .map(str::to_owned);
                     let body = response.text().await.unwrap_or_default();
+                    let carried = seen.record(status, location.as_deref(), &body, &self.readers);
+                    step.status = status.as_u16();
+                    step.response = carried
+                        .as_ref()
+                        .map(|(_, signature)| signature.chars().take(8).collect());
+                    let ending = carried.map(|(ending, _)| ending);
+                    seen.trace.push(step);
                     return Some(Answer {
                         status,
                         location,
                         body,
+                        ending,
                     });
                 }
                 Err(error) => format!("{base}: {error}"),
             };
-            lock(&self.tally)
-                .failures
-                .push(Failure { sent, done, what });
+            let done = Instant::now();
+            seen.trace.push(step);
+            seen.failed_requests += 1;
+            lock(&self.tally).failures.push(Failure {
+                sent,
+                done,
+                what: failed,
+                session: seen.number,
+            });
             if Instant::now() > give_up {
                 return None;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(LONGEST_WAIT);
         }
     }
 
-    /// One journey from the welcome page to a redirect back: a number of
-    /// wrong codes set by the session's number (0 to 5), then the right
-    /// code, each request on the other replica.
+    /// One journey from the welcome page to the answer, and a look at the
+    /// welcome page again after it: a number of wrong codes set by the
+    /// session's number (0 to 5), then the right code, each request on
+    /// the other replica.
     pub(crate) async fn journey(&self) {
         let number = self.sessions.fetch_add(1, Ordering::Relaxed);
         let token = self
-            .issuer
+            .readers
+            .now
             .session()
             .state(format!("soak-{number}"))
             .claim("given_name", "Ada")
             .claim("email", "ada@example.com")
             .token();
+        let mut seen = Seen::new(number, token);
         let mut replica = number as usize;
-        let outcome = self.walk(&token, number % 6, &mut replica).await;
-        let mut tally = lock(&self.tally);
-        match outcome {
-            Ok(Some(true)) => tally.completed += 1,
-            Ok(Some(false)) => tally.failed += 1,
-            Ok(None) => tally.abandoned += 1,
-            Err(unexpected) => tally.unexpected.push(unexpected),
+        match self.walk(&mut seen, number % 6, &mut replica).await {
+            Ok(true) => {}
+            Ok(false) => seen.abandoned = true,
+            Err(unexpected) => seen.problems.push(unexpected),
         }
+        lock(&self.seen).push(seen);
     }
 
-    /// `Ok(Some(completed))`, `Ok(None)` if abandoned, or what was
+    /// `Ok(true)` at the end, `Ok(false)` if abandoned, or what was
     /// unexpected.
-    pub(crate) async fn walk(
+    async fn walk(
         &self,
-        token: &str,
+        seen: &mut Seen,
         wrong_codes: u64,
         replica: &mut usize,
-    ) -> Result<Option<bool>, String> {
-        let query = format!("session_token={token}");
-        let page = |answer: Option<Answer>, step: &str| match answer {
-            None => Ok(None),
-            Some(answer) if answer.status == StatusCode::OK => Ok(Some(answer.body)),
-            Some(answer) => Err(format!("{step}: {}", answer.status)),
-        };
+    ) -> Result<bool, String> {
+        let query = format!("session_token={}", seen.token);
         let welcome = self
-            .send(replica, |base| {
+            .send(seen, "welcome", replica, |base| {
                 self.http.get(format!("{base}/interaction?{query}"))
             })
             .await;
-        if page(welcome, "welcome")?.is_none() {
-            return Ok(None);
+        match welcome {
+            None => return Ok(false),
+            Some(answer) if answer.status == StatusCode::OK => {}
+            Some(answer) => return Err(format!("welcome: {}", answer.status)),
         }
         // Each step that succeeds redirects to the next page
         // (post/redirect/get), opened on the other replica.
         let terms = self
-            .send(replica, |base| {
+            .send(seen, "terms", replica, |base| {
                 self.http
                     .post(format!("{base}/interaction/terms?{query}"))
                     .form(&[("decision", "accept")])
             })
             .await;
-        let Some(details) = self.follow(replica, terms, "terms").await? else {
-            return Ok(None);
+        let Some(details) = self.follow(seen, replica, terms, "terms").await? else {
+            return Ok(false);
         };
         let progress = after(&details, r#"name="progress" value=""#).ok_or("details: no form")?;
         let sent = self
-            .send(replica, |base| {
+            .send(seen, "details", replica, |base| {
                 self.http
                     .post(format!("{base}/interaction/details?{query}"))
                     .form(&[
@@ -179,8 +207,8 @@ impl Run {
                     ])
             })
             .await;
-        let Some(code_page) = self.follow(replica, sent, "details").await? else {
-            return Ok(None);
+        let Some(code_page) = self.follow(seen, replica, sent, "details").await? else {
+            return Ok(false);
         };
         let progress = after(&code_page, r#"name="progress" value=""#)
             .ok_or("code page: no form")?
@@ -188,38 +216,81 @@ impl Run {
         let code = after(&code_page, r#"id="dev-code">"#)
             .ok_or("code page: no code")?
             .to_owned();
+        seen.code_step = Some((progress.clone(), code.clone()));
         let wrong = if code == "000000" { "111111" } else { "000000" };
 
-        let mut session = Session::default();
         for _ in 0..wrong_codes {
-            let Some(answer) = self.submit(replica, &query, &progress, wrong).await else {
-                return Ok(None);
+            let Some(answer) = self
+                .submit(seen, "wrong code", replica, &progress, wrong)
+                .await
+            else {
+                return Ok(false);
             };
-            if session.wrong_answered(&answer, &self.issuer)? {
+            if seen.codes.wrong(&Reply::of(&answer))? {
                 break;
             }
         }
-        let Some(answer) = self.submit(replica, &query, &progress, &code).await else {
-            return Ok(None);
+        let Some(answer) = self
+            .submit(seen, "right code", replica, &progress, &code)
+            .await
+        else {
+            return Ok(false);
         };
-        let completed = session.right_answered(&answer, &self.issuer)?;
-        let mut tally = lock(&self.tally);
-        if session.over_limit {
-            tally.over_limit += 1;
+        seen.codes.right(&Reply::of(&answer))?;
+
+        // Back to the hook's first page, as from the browser's history:
+        // the session is answered, so the page offers its one response.
+        let again = self
+            .send(seen, "welcome again", replica, |base| {
+                self.http.get(format!("{base}/interaction?{query}"))
+            })
+            .await;
+        match again {
+            None => Ok(false),
+            Some(answer) if answer.status == StatusCode::CONFLICT && answer.ending.is_some() => {
+                Ok(true)
+            }
+            Some(answer) => Err(format!("welcome after the answer: {}", answer.status)),
         }
-        if session.refused_early {
-            tally.refused_early += 1;
+    }
+
+    /// The holder comes back after the run, when Redis is up and no outage
+    /// is due, and submits the right code once more: an answered session
+    /// offers its one response again; one that was not answered goes on,
+    /// and must now be answered.
+    pub(crate) async fn come_back(&self, seen: &mut Seen, replica: &mut usize) {
+        let Some((progress, code)) = seen.code_step.clone() else {
+            return;
+        };
+        let had_response = seen.answered();
+        let Some(answer) = self.submit(seen, "return", replica, &progress, &code).await else {
+            seen.problems
+                .push("on the return after the run: a minute of failures".to_owned());
+            return;
+        };
+        let reply = Reply::of(&answer);
+        match reply {
+            Reply::Response(_) if had_response => {}
+            Reply::Response(_) => {
+                seen.finished_on_return = seen.answered();
+                if let Err(unexpected) = seen.codes.right(&reply) {
+                    seen.problems.push(unexpected);
+                }
+            }
+            other => seen
+                .problems
+                .push(format!("on the return after the run: {other:?}")),
         }
-        Ok(Some(completed))
     }
 
     /// The page a step's `303 See Other` leads to, opened on the next
     /// replica; `None` when abandoned.
     async fn follow(
         &self,
+        seen: &mut Seen,
         replica: &mut usize,
         answer: Option<Answer>,
-        step: &str,
+        step: &'static str,
     ) -> Result<Option<String>, String> {
         let Some(answer) = answer else {
             return Ok(None);
@@ -229,7 +300,9 @@ impl Run {
             (status, location) => return Err(format!("{step}: {status} to {location:?}")),
         };
         let page = self
-            .send(replica, |base| self.http.get(format!("{base}{location}")))
+            .send(seen, step, replica, |base| {
+                self.http.get(format!("{base}{location}"))
+            })
             .await;
         match page {
             None => Ok(None),
@@ -238,15 +311,17 @@ impl Run {
         }
     }
 
-    pub(crate) async fn submit(
+    async fn submit(
         &self,
+        seen: &mut Seen,
+        what: &'static str,
         replica: &mut usize,
-        query: &str,
         progress: &str,
         code: &str,
     ) -> Option<Answer> {
+        let query = format!("session_token={}", seen.token);
         let answer = self
-            .send(replica, |base| {
+            .send(seen, what, replica, |base| {
                 self.http
                     .post(format!("{base}/interaction/verify?{query}"))
                     .form(&[("progress", progress), ("code", code)])
@@ -254,134 +329,5 @@ impl Run {
             .await?;
         lock(&self.tally).code_answers.push(Instant::now());
         Some(answer)
-    }
-}
-
-/// What one session's code answers showed.
-#[derive(Default)]
-pub(crate) struct Session {
-    /// Wrong codes answered by a way back to the code page ("That code is
-    /// not right").
-    pub(crate) try_again: u64,
-    /// Wrong codes answered (a "not right" page or a failing redirect):
-    /// each took one attempt from the session's count.
-    pub(crate) wrong_answered: u64,
-    /// The issuance was failed: no code may complete it any more.
-    pub(crate) ended: bool,
-    pub(crate) over_limit: bool,
-    pub(crate) refused_early: bool,
-}
-
-impl Session {
-    /// Whether the wrong code ended the issuance.
-    pub(crate) fn wrong_answered(
-        &mut self,
-        answer: &Answer,
-        issuer: &MockIssuer,
-    ) -> Result<bool, String> {
-        self.wrong_answered += 1;
-        if answer.status == StatusCode::SEE_OTHER && back_to_the_hook(answer, "note=wrong-") {
-            self.try_again += 1;
-            // With a limit of 3, the third wrong code fails the issuance:
-            // a third "not right" answer is a fourth check.
-            if self.try_again >= MAX_FAILED_CODES {
-                self.over_limit = true;
-            }
-            return Ok(false);
-        }
-        let answered_already = answer.status == StatusCode::CONFLICT
-            && answer.body.contains("This issuance has already ended");
-        if answered_already
-            || answer.status == StatusCode::SEE_OTHER
-                && back_to_the_hook(answer, "note=no-attempts")
-        {
-            // Every check is used, or the session was answered, although
-            // fewer wrong codes were answered here: an attempt (or the
-            // failure it signed) counted just before Redis went down, whose
-            // answer was lost (counts can end one too high, never too low).
-            self.ended = true;
-            if self.wrong_answered < MAX_FAILED_CODES {
-                self.refused_early = true;
-            }
-            return Ok(true);
-        }
-        match (answer.status, outcome(answer, issuer)?) {
-            (StatusCode::SEE_OTHER, Some(false)) => {
-                self.ended = true;
-                if self.wrong_answered < MAX_FAILED_CODES {
-                    self.refused_early = true;
-                }
-                Ok(true)
-            }
-            (StatusCode::SEE_OTHER, Some(true)) => Err("a wrong code completed".to_owned()),
-            (status, _) => Err(format!("wrong code: {status} to {:?}", answer.location)),
-        }
-    }
-
-    /// Whether the right code completed the issuance.
-    pub(crate) fn right_answered(
-        &mut self,
-        answer: &Answer,
-        issuer: &MockIssuer,
-    ) -> Result<bool, String> {
-        // Refused without signing: the session was answered (it failed),
-        // or no attempt was left.
-        let refused = (answer.status == StatusCode::CONFLICT
-            && answer.body.contains("This issuance has already ended"))
-            || (answer.status == StatusCode::SEE_OTHER
-                && back_to_the_hook(answer, "note=no-attempts"));
-        if refused {
-            if !self.ended && self.wrong_answered < MAX_FAILED_CODES {
-                self.refused_early = true;
-            }
-            return Ok(false);
-        }
-        // Completed by an earlier try of this same request, whose answer
-        // was lost while Redis went down: the retry signs nothing more.
-        if answer.status == StatusCode::CONFLICT
-            && answer
-                .body
-                .contains("This issuance has already been completed")
-        {
-            if self.ended || self.wrong_answered >= MAX_FAILED_CODES {
-                self.over_limit = true;
-            }
-            return Ok(true);
-        }
-        match (answer.status, outcome(answer, issuer)?) {
-            (StatusCode::SEE_OTHER, Some(true)) => {
-                if self.ended || self.wrong_answered >= MAX_FAILED_CODES {
-                    self.over_limit = true;
-                }
-                Ok(true)
-            }
-            (StatusCode::SEE_OTHER, Some(false)) => {
-                if self.wrong_answered < MAX_FAILED_CODES {
-                    self.refused_early = true;
-                }
-                Ok(false)
-            }
-            (status, _) => Err(format!("right code: {status} to {:?}", answer.location)),
-        }
-    }
-}
-
-/// Whether `answer` leads back to a page of the hook whose address has
-/// `note` (post/redirect/get), rather than to MATTR VII.
-fn back_to_the_hook(answer: &Answer, note: &str) -> bool {
-    answer
-        .location
-        .as_deref()
-        .is_some_and(|location| location.starts_with('/') && location.contains(note))
-}
-
-/// For a redirect back, whether it completes the issuance.
-pub(crate) fn outcome(answer: &Answer, issuer: &MockIssuer) -> Result<Option<bool>, String> {
-    let Some(location) = &answer.location else {
-        return Ok(None);
-    };
-    match issuer.read_redirect(location) {
-        Ok(read) => Ok(Some(matches!(read.outcome, Outcome::Completed { .. }))),
-        Err(error) => Err(format!("a redirect MATTR VII would refuse: {error}")),
     }
 }

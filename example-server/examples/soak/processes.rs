@@ -1,8 +1,8 @@
-//! The processes a soak run starts: Redis, and the example-server
-//! replicas; each is killed when dropped.
+//! The processes a soak run starts: Redis (killed, started again and
+//! paused), and the example-server replicas; each is killed when dropped.
 
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -95,6 +95,40 @@ impl Redis {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+}
+
+/// `CLIENT PAUSE <ms> WRITE` (or `ALL`) to the Redis on `port`, over a
+/// connection of its own: Redis holds its clients' commands (only writes,
+/// or all) until the pause is over, then runs them. The reply comes at
+/// once; a blocking exchange of a few bytes on loopback, off the runtime's
+/// threads.
+pub(crate) async fn pause(port: u16, length: Duration, all: bool) -> io::Result<()> {
+    let milliseconds = length.as_millis().to_string();
+    let mode = if all { "ALL" } else { "WRITE" };
+    let mut command = String::from("*4\r\n");
+    for word in ["CLIENT", "PAUSE", &milliseconds, mode] {
+        command.push_str(&format!("${}\r\n{word}\r\n", word.len()));
+    }
+    let reply = tokio::task::spawn_blocking(move || {
+        let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(5))?;
+        stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+        stream.set_write_timeout(Some(Duration::from_secs(5)))?;
+        stream.write_all(command.as_bytes())?;
+        let mut reply = [0u8; 64];
+        let read = stream.read(&mut reply)?;
+        Ok::<_, io::Error>(reply[..read].to_vec())
+    })
+    .await
+    .map_err(io::Error::other)??;
+    if reply.starts_with(b"+OK") {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "CLIENT PAUSE: {}",
+            String::from_utf8_lossy(&reply).trim_end()
+        )))
     }
 }
 

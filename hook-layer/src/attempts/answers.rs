@@ -102,6 +102,8 @@ impl Answered {
 pub struct StoredAnswer {
     outcome: Answered,
     redirect: HookRedirect,
+    /// The response's `exp` had passed when it was read.
+    expired: bool,
 }
 
 impl StoredAnswer {
@@ -121,28 +123,44 @@ impl StoredAnswer {
         self.redirect
     }
 
-    /// The stored form: the outcome's word, a space, the token. The URL is
-    /// not kept: it is rebuilt from the session's own `redirectUrl`.
-    fn encode(outcome: Answered, token: &str) -> String {
-        let word = outcome.word();
-        let mut value = String::with_capacity(word.len() + 1 + token.len());
-        value.push_str(word);
-        value.push(' ');
-        value.push_str(token);
-        value
+    /// Whether the response's own lifetime (`exp`, see
+    /// `InteractionHookLayer::response_lifetime`) had passed when it was
+    /// read, by the layer's clock. MATTR VII then refuses it, so offering
+    /// it again leads nowhere: tell the holder the issuance was answered,
+    /// and to start again from their wallet. No newer response is ever
+    /// signed in its place.
+    pub fn expired(&self) -> bool {
+        self.expired
     }
 
-    /// Reads what [`encode`](Self::encode) wrote. Anything else is an error
-    /// of the store's: nothing is signed in its place.
-    fn decode(session: &SessionCore, value: String) -> Result<Self, StoreError> {
+    /// The stored form: the outcome's word, the response's `exp`, the
+    /// token, separated by spaces. The URL is not kept: it is rebuilt from
+    /// the session's own `redirectUrl`.
+    fn encode(outcome: Answered, expires_at: u64, token: &str) -> String {
+        format!("{} {expires_at} {token}", outcome.word())
+    }
+
+    /// Reads what [`encode`](Self::encode) wrote, at `now`. Anything else
+    /// is an error of the store's: nothing is signed in its place.
+    fn decode(session: &SessionCore, value: &str, now: u64) -> Result<Self, StoreError> {
         let unreadable = || StoreError::unavailable("the stored answer cannot be read");
-        let (word, token) = value.split_once(' ').ok_or_else(unreadable)?;
+        let mut parts = value.split(' ');
+        let (Some(word), Some(expires_at), Some(token), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(unreadable());
+        };
         let outcome = [Answered::Completed, Answered::Ended]
             .into_iter()
             .find(|outcome| outcome.word() == word)
             .ok_or_else(unreadable)?;
+        let expires_at: u64 = expires_at.parse().map_err(|_| unreadable())?;
         let redirect = HookRedirect::again(session, token.to_owned()).map_err(|_| unreadable())?;
-        Ok(Self { outcome, redirect })
+        Ok(Self {
+            outcome,
+            redirect,
+            expired: now >= expires_at,
+        })
     }
 }
 
@@ -150,6 +168,7 @@ impl fmt::Debug for StoredAnswer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("StoredAnswer")
             .field("outcome", &self.outcome)
+            .field("expired", &self.expired)
             .finish_non_exhaustive()
     }
 }
@@ -193,7 +212,7 @@ impl Answers {
         match value.map_err(AnswerError::Store)? {
             None => Ok(None),
             Some(value) => Ok(Some(
-                StoredAnswer::decode(core, value).map_err(AnswerError::Store)?,
+                StoredAnswer::decode(core, &value, now).map_err(AnswerError::Store)?,
             )),
         }
     }
@@ -205,6 +224,7 @@ impl Answers {
         prepared.check_length().map_err(AnswerError::Completion)?;
         let core = prepared.session();
         let failed = prepared.failed();
+        let response_expires_at = prepared.expires_at();
         let (now, expires_at) = self.marks.count_expiry(core).map_err(AnswerError::from)?;
         let redirect = prepared.sign_uncounted().map_err(AnswerError::Completion)?;
         let outcome = if failed {
@@ -212,7 +232,7 @@ impl Answers {
         } else {
             Answered::Completed
         };
-        let value = StoredAnswer::encode(outcome, redirect.token());
+        let value = StoredAnswer::encode(outcome, response_expires_at, redirect.token());
         let key = self.marks.key(core);
         #[cfg(feature = "metrics")]
         let started = std::time::Instant::now();
@@ -231,7 +251,7 @@ impl Answers {
                 Ok(redirect)
             }
             Some(there) => Err(AnswerError::AlreadyAnswered(
-                StoredAnswer::decode(core, there).map_err(AnswerError::Store)?,
+                StoredAnswer::decode(core, &there, now).map_err(AnswerError::Store)?,
             )),
         }
     }
@@ -336,7 +356,9 @@ impl fmt::Display for AnswerError {
                 "the session began before the hook last restarted and may have been \
                  answered already; start again",
             ),
-            Self::Store(error) => write!(f, "the session's answer could not be kept: {error}"),
+            Self::Store(error) => {
+                write!(f, "the session's answer could not be kept or read: {error}")
+            }
             Self::Completion(error) => error.fmt(f),
         }
     }
@@ -617,7 +639,14 @@ mod tests {
         let answers = Answers::new(store.clone());
         let session = session();
         let key = answers.marks.key(session.core());
-        for junk in ["", "completed", "maybe eyJ.x.y", "completed a b"] {
+        for junk in [
+            "",
+            "completed",
+            "completed eyJ.x.y",
+            "maybe 1 eyJ.x.y",
+            "completed soon eyJ.x.y",
+            "completed 1 a b",
+        ] {
             let other = session_with(&format!("junk-{}", junk.len()));
             let key = answers.marks.key(other.core());
             store
@@ -636,11 +665,12 @@ mod tests {
             );
         }
         store
-            .put_if_absent(&key, "ended tok.en.x", NOW, NOW + 60)
+            .put_if_absent(&key, &format!("ended {} tok.en.x", NOW + 60), NOW, NOW + 60)
             .await
             .unwrap();
         let answer = answers.answered(&session).await.unwrap().unwrap();
         assert_eq!(answer.outcome(), Answered::Ended);
+        assert!(!answer.expired());
         assert!(
             answer
                 .redirect()
@@ -651,6 +681,36 @@ mod tests {
         );
         assert_eq!(answer.redirect().token(), "tok.en.x");
         assert!(!format!("{answer:?}").contains("tok.en.x"));
+    }
+
+    /// A kept response outlives its own lifetime (the session's is
+    /// longer): read after its `exp`, it says so, and is still the only
+    /// one.
+    #[tokio::test]
+    async fn a_kept_response_past_its_lifetime_reads_as_expired() {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        let now = Arc::new(AtomicU64::new(NOW));
+        let read = Arc::clone(&now);
+        let layer = layer_at(NOW).clock(move || {
+            std::time::UNIX_EPOCH + Duration::from_secs(read.load(Ordering::SeqCst))
+        });
+        let session: HookSession = layer.verify_token(&issuer().session().token()).unwrap();
+        let answers = Answers::new(Arc::new(MemoryStore::default().serve_earlier_sessions()));
+        let redirect = session.complete().redirect_once(&answers).await.unwrap();
+        // The default response lifetime is 60 s.
+        now.store(NOW + 59, Ordering::SeqCst);
+        assert!(!answers.answered(&session).await.unwrap().unwrap().expired());
+        now.store(NOW + 60, Ordering::SeqCst);
+        let late = answers.answered(&session).await.unwrap().unwrap();
+        assert!(late.expired());
+        assert_eq!(late.redirect().token(), redirect.token());
+        let Err(AnswerError::AlreadyAnswered(again)) =
+            session.fail("Declined.").redirect_once(&answers).await
+        else {
+            panic!("a second response");
+        };
+        assert!(again.expired());
+        assert_eq!(again.redirect().token(), redirect.token());
     }
 
     /// On a store in memory, a session that began before the store was
