@@ -17,13 +17,15 @@
 use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 
 use askama::Template;
 use axum::extract::Request;
 use axum::response::Response;
 use hook_layer::attempts::{AnswerError, Answered, Answers, StoredAnswer};
 use http::StatusCode;
+use pin_project_lite::pin_project;
 use serde_json::{Value, json};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -63,6 +65,26 @@ pub(crate) trait Refusals: Clone + Send + Sync + 'static {
 pub(crate) struct AnsweredGuard<R> {
     pub(crate) answers: Answers,
     pub(crate) refusals: R,
+    /// The store answers at once (it is this process's memory): the guard
+    /// then decides inside `call`, and neither clones the route behind it
+    /// nor boxes a future.
+    pub(crate) store_answers_at_once: bool,
+}
+
+impl<R: Refusals> AnsweredGuard<R> {
+    /// What the lookup of a session's answer means for its request: `None`
+    /// to let it through (unanswered), or the response that refuses it.
+    fn judge(&self, lookup: Result<Option<StoredAnswer>, AnswerError>) -> Option<Response> {
+        match lookup {
+            Ok(None) => None,
+            Ok(Some(answer)) => Some(self.refusals.answered(&answer)),
+            Err(AnswerError::SessionBeforeStore) => Some(self.refusals.restarted()),
+            Err(error) => {
+                tracing::error!(%error, "attempt store unavailable; no code sent or checked");
+                Some(self.refusals.store_down())
+            }
+        }
+    }
 }
 
 impl<S, R: Clone> Layer<S> for AnsweredGuard<R> {
@@ -71,7 +93,7 @@ impl<S, R: Clone> Layer<S> for AnsweredGuard<R> {
     fn layer(&self, inner: S) -> Self::Service {
         Guarded {
             inner,
-            guard: self.clone(),
+            guard: Arc::new(self.clone()),
         }
     }
 }
@@ -80,7 +102,38 @@ impl<S, R: Clone> Layer<S> for AnsweredGuard<R> {
 #[derive(Clone)]
 pub(crate) struct Guarded<S, R> {
     inner: S,
-    guard: AnsweredGuard<R>,
+    guard: Arc<AnsweredGuard<R>>,
+}
+
+pin_project! {
+    /// The future of a [`Guarded`] route.
+    #[project = GuardedProjection]
+    pub(crate) enum GuardedFuture<F> {
+        /// Let through, decided at once: the route's own future.
+        Through { #[pin] inner: F },
+        /// Refused, decided at once.
+        Refused { response: Option<Response> },
+        /// Waiting on a shared store, then on the route.
+        Waiting { future: BoxFuture },
+    }
+}
+
+type BoxFuture = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for GuardedFuture<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            GuardedProjection::Through { inner } => inner.poll(cx),
+            // Polled again after it was ready: an empty response rather
+            // than a panic.
+            GuardedProjection::Refused { response } => {
+                Poll::Ready(Ok(response.take().unwrap_or_default()))
+            }
+            GuardedProjection::Waiting { future } => future.as_mut().poll(cx),
+        }
+    }
 }
 
 impl<S, R> Service<Request> for Guarded<S, R>
@@ -91,35 +144,53 @@ where
 {
     type Response = Response;
     type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    type Future = GuardedFuture<S::Future>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, request: Request) -> Self::Future {
+        // Always there behind the layer; without one, the handler's own
+        // extractor reports the server's mistake.
+        let Some(session) = request.extensions().get::<Session>() else {
+            return GuardedFuture::Through {
+                inner: self.inner.call(request),
+            };
+        };
+        if self.guard.store_answers_at_once {
+            let lookup = {
+                let lookup = std::pin::pin!(self.guard.answers.answered(session));
+                lookup.poll(&mut Context::from_waker(Waker::noop()))
+            };
+            // Not at once after all (Pending): ask again below, and wait.
+            if let Poll::Ready(lookup) = lookup {
+                return match self.guard.judge(lookup) {
+                    None => GuardedFuture::Through {
+                        inner: self.inner.call(request),
+                    },
+                    Some(refusal) => GuardedFuture::Refused {
+                        response: Some(refusal),
+                    },
+                };
+            }
+        }
         // The service that was polled ready goes into the future; a clone
         // stays for the next call, as tower's middleware do.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let guard = self.guard.clone();
-        Box::pin(async move {
-            // Always there behind the layer; without one, the handler's own
-            // extractor reports the server's mistake.
-            let Some(session) = request.extensions().get::<Session>() else {
-                return inner.call(request).await;
-            };
-            let refused = match guard.answers.answered(session).await {
-                Ok(None) => return inner.call(request).await,
-                Ok(Some(answer)) => guard.refusals.answered(&answer),
-                Err(AnswerError::SessionBeforeStore) => guard.refusals.restarted(),
-                Err(error) => {
-                    tracing::error!(%error, "attempt store unavailable; no code sent or checked");
-                    guard.refusals.store_down()
+        let guard = Arc::clone(&self.guard);
+        GuardedFuture::Waiting {
+            future: Box::pin(async move {
+                let Some(session) = request.extensions().get::<Session>() else {
+                    return inner.call(request).await;
+                };
+                match guard.judge(guard.answers.answered(session).await) {
+                    None => inner.call(request).await,
+                    Some(refusal) => Ok(refusal),
                 }
-            };
-            Ok(refused)
-        })
+            }),
+        }
     }
 }
 

@@ -64,6 +64,7 @@ pub(crate) fn router(config: &Config, steps: Steps) -> Router {
     let guard = AnsweredGuard {
         answers: steps.answers.clone(),
         refusals: JsonRefusals,
+        store_answers_at_once: config.attempts_in_memory(),
     };
     // `session` says whether the session was answered; the steps refuse
     // once it was.

@@ -216,7 +216,13 @@ impl Config {
         let configured = !self.random_secret;
         #[cfg(not(feature = "dev"))]
         let configured = true;
-        configured && self.attempts_kind == MEMORY
+        configured && self.attempts_in_memory()
+    }
+
+    /// Whether the attempt store is this process's memory, which answers
+    /// every call at once, without waiting on anything.
+    pub fn attempts_in_memory(&self) -> bool {
+        self.attempts_kind == MEMORY
     }
 
     /// Keeps attempt counts in `store` instead of this process's memory.

@@ -108,6 +108,7 @@ fn router_with_sender(config: &Config, sender: Arc<dyn CodeSender>) -> Router {
     let answered_guard = AnsweredGuard {
         answers: steps.answers.clone(),
         refusals: WebRefusals { dev_start },
+        store_answers_at_once: config.attempts_in_memory(),
     };
     let mut router = Router::new()
         .route(&paths.welcome, get(welcome))
