@@ -101,9 +101,15 @@
 //!   (`HOOK_SECRET`, `HOOK_ISSUER`, `HOOK_URL`, or a tenants file,
 //!   `HOOK_TENANTS`) read and checked, with errors that name the setting
 //!   and never show a secret.
+//! - `webhooks` (implies `attempts`): [`webhooks::WebhookVerifier`] and
+//!   [`webhooks::WebhookLayer`], MATTR VII's signed webhooks verified
+//!   (HTTP Message Signatures with Ed25519, `Content-Digest`), handed to
+//!   the handler as a typed [`webhooks::WebhookDelivery`], once per event
+//!   across replicas; through `ed25519-dalek` and `sha2`.
 //! - `test-util`: [`testing::MockIssuer`], which plays MATTR VII in tests;
 //!   with `redis` also [`testing::RedisServer`], a throwaway
-//!   `redis-server`.
+//!   `redis-server`; with `webhooks` also [`testing::WebhookSigner`], which
+//!   signs webhook deliveries as MATTR VII does.
 
 // With every feature on (as on docs.rs, and in CI) every link above must
 // resolve; with some off, the items they name are not there.
@@ -117,6 +123,7 @@
         feature = "metrics",
         feature = "config",
         feature = "test-util",
+        feature = "webhooks",
         any(feature = "rust-crypto", feature = "aws-lc-rs")
     )),
     allow(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)
@@ -171,6 +178,11 @@ mod completion;
 pub mod attempts;
 #[cfg(feature = "seal")]
 mod seal;
+
+// MATTR VII's signed webhooks: parsers, verifier, layer (feature
+// `webhooks`).
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
 
 // The tower and axum surface: the service, its future, the extractor.
 #[cfg(feature = "axum")]

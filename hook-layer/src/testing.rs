@@ -67,6 +67,8 @@ use crate::session::ClaimsMap;
 
 #[cfg(feature = "redis")]
 mod redis_server;
+#[cfg(feature = "webhooks")]
+pub use crate::webhooks::signer::{SignOptions, WebhookSigner};
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
 
