@@ -235,6 +235,7 @@ pub use token_source::TokenSource;
         feature = "attempts",
         feature = "test-util",
         feature = "config",
+        feature = "webhooks",
         any(feature = "rust-crypto", feature = "aws-lc-rs")
     ),
     doc = include_str!("../README.md")
