@@ -13,7 +13,7 @@ use axum::{Router, http::StatusCode};
 use hook_layer::attempts::{AttemptStore, MemoryStore, ReserveFuture, StoreError};
 use hook_layer::testing::{SignOptions, WebhookSigner};
 use hook_layer::webhooks::{EventType, WebhookDelivery, WebhookLayer, WebhookVerifier};
-use serde_json::json;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 const NOW: u64 = 1_764_422_400;
@@ -304,5 +304,228 @@ mod redis_replicas {
         let again = b.clone().oneshot(delivery("event-0", NOW)).await.unwrap();
         assert_eq!(again.status(), StatusCode::OK);
         assert_eq!(runs.load(Ordering::SeqCst), 20);
+    }
+}
+
+mod jwks {
+    use std::sync::Mutex;
+
+    use hook_layer::webhooks::{FetchError, JwksUrlError, RemoteKeys, WebhookRejection};
+
+    use super::*;
+
+    /// A tenant's JWKS endpoint, in memory: what it serves now, and how
+    /// often it was asked.
+    #[derive(Clone, Default)]
+    struct Tenant {
+        jwks: Arc<Mutex<Option<String>>>,
+        fetches: Arc<AtomicUsize>,
+    }
+
+    impl Tenant {
+        fn serving(signer: &WebhookSigner) -> Self {
+            let tenant = Self::default();
+            tenant.serve(Some(signer));
+            tenant
+        }
+        fn serve(&self, signer: Option<&WebhookSigner>) {
+            *self.jwks.lock().unwrap() = signer.map(WebhookSigner::jwks);
+        }
+        fn keys(&self, clock: &TestClock) -> RemoteKeys {
+            let tenant = self.clone();
+            let fetch = move |url: url::Url| {
+                assert_eq!(url.as_str(), "https://tenant.example.com/v1/webhooks/jwks");
+                tenant.fetches.fetch_add(1, Ordering::SeqCst);
+                let served = tenant.jwks.lock().unwrap().clone();
+                async move { served.ok_or_else(|| FetchError::new("connection refused")) }
+            };
+            let now = clock.0.clone();
+            RemoteKeys::new("https://tenant.example.com/v1/webhooks/jwks", fetch)
+                .unwrap()
+                .refresh_interval(Duration::from_secs(300))
+                .clock(move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst)))
+        }
+        fn fetches(&self) -> usize {
+            self.fetches.load(Ordering::SeqCst)
+        }
+    }
+
+    fn verifier(tenant: &Tenant, clock: &TestClock) -> WebhookVerifier {
+        let now = clock.0.clone();
+        WebhookVerifier::with_jwks(WEBHOOK, tenant.keys(clock))
+            .clock(move || UNIX_EPOCH + Duration::from_secs(now.load(Ordering::SeqCst)))
+    }
+
+    fn signed(signer: &WebhookSigner, created: u64) -> http::Request<Vec<u8>> {
+        let body = WebhookSigner::delivery(WEBHOOK, "event-1", "OpenIdCredentialIssued", json!({}));
+        signer.sign_with(
+            http::Request::post(URL).body(body).unwrap(),
+            &SignOptions::default().created(created),
+        )
+    }
+
+    async fn check(
+        verifier: &WebhookVerifier,
+        request: &http::Request<Vec<u8>>,
+    ) -> Result<(), &'static str> {
+        verifier
+            .verify_fetching(
+                request.method(),
+                request.uri(),
+                request.headers(),
+                request.body(),
+            )
+            .await
+            .map(|_| ())
+            .map_err(|rejection| rejection.code())
+    }
+
+    #[test]
+    fn jwks_urls_are_https_or_loopback_http() {
+        let fetch = |_: url::Url| async { Err::<String, _>(FetchError::new("unused")) };
+        for good in [
+            "https://tenant.example.com/v1/webhooks/jwks",
+            "http://127.0.0.1:8080/v1/webhooks/jwks",
+            "http://[::1]/jwks",
+            "http://localhost:3000/jwks",
+        ] {
+            assert!(RemoteKeys::new(good, fetch).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://tenant.example.com/jwks",
+            "http://10.0.0.1/jwks",
+            "ftp://h/jwks",
+            "/jwks",
+            "file:///jwks",
+        ] {
+            assert_eq!(
+                RemoteKeys::new(bad, fetch).err(),
+                Some(JwksUrlError),
+                "{bad}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn fetched_once_cached_and_fetched_again_for_a_new_key_at_most_once_per_interval() {
+        let clock = TestClock::at(NOW);
+        let old = mattr();
+        let tenant = Tenant::serving(&old);
+        let verifier = verifier(&tenant, &clock);
+
+        assert_eq!(check(&verifier, &signed(&old, NOW)).await, Ok(()));
+        assert_eq!(check(&verifier, &signed(&old, NOW)).await, Ok(()));
+        assert_eq!(tenant.fetches(), 1);
+
+        // The tenant rotates to a new key.
+        let new = WebhookSigner::from_seed("tenant-key-2", [8; 32]);
+        tenant.serve(Some(&new));
+        // Within the interval of the last fetch, an unknown key is not
+        // fetched for: refused.
+        clock.set(NOW + 10);
+        assert_eq!(
+            check(&verifier, &signed(&new, NOW + 10)).await,
+            Err("unknown_key")
+        );
+        assert_eq!(tenant.fetches(), 1);
+        // Once the interval has passed, it is fetched for, once.
+        clock.set(NOW + 300);
+        assert_eq!(check(&verifier, &signed(&new, NOW + 300)).await, Ok(()));
+        assert_eq!(check(&verifier, &signed(&new, NOW + 300)).await, Ok(()));
+        assert_eq!(tenant.fetches(), 2);
+        // A forged key id a little later does not fetch again.
+        let forged = WebhookSigner::from_seed("forged", [9; 32]);
+        assert_eq!(
+            check(&verifier, &signed(&forged, NOW + 301)).await,
+            Err("unknown_key")
+        );
+        assert_eq!(tenant.fetches(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_jwks_is_a_503_never_an_acceptance() {
+        let clock = TestClock::at(NOW);
+        let tenant = Tenant::default();
+        let verifier = verifier(&tenant, &clock);
+        assert_eq!(
+            check(&verifier, &signed(&mattr(), NOW)).await,
+            Err("keys_unavailable")
+        );
+        assert_eq!(
+            verifier.verify(
+                &http::Method::POST,
+                &URL.parse().unwrap(),
+                &http::HeaderMap::new(),
+                b"{}"
+            ),
+            Err(WebhookRejection::KeysUnavailable)
+        );
+
+        // Through the layer: 503, the handler not run.
+        let runs = Arc::new(AtomicUsize::new(0));
+        let app = app(
+            WebhookLayer::new(verifier.clone()),
+            runs.clone(),
+            StatusCode::OK,
+        );
+        clock.set(NOW + 300);
+        let response = app
+            .clone()
+            .oneshot(delivery("event-1", NOW + 300))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(code(response).await, "keys_unavailable");
+        assert_eq!(runs.load(Ordering::SeqCst), 0);
+
+        // The tenant is back: after the interval the delivery is accepted.
+        tenant.serve(Some(&mattr()));
+        clock.set(NOW + 600);
+        let response = app.oneshot(delivery("event-1", NOW + 600)).await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{:?} fetches {}",
+            response.extensions().get::<WebhookRejection>(),
+            tenant.fetches()
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+    }
+
+    #[tokio::test]
+    async fn an_oversized_or_unreadable_jwks_gives_no_keys() {
+        let clock = TestClock::at(NOW);
+        let tenant = Tenant::default();
+        let verifier = verifier(&tenant, &clock);
+        let padded = format!(
+            r#"{{"keys": {}, "padding": "{}"}}"#,
+            serde_json::from_str::<Value>(&mattr().jwks()).unwrap()["keys"],
+            "x".repeat(hook_layer::webhooks::MAX_JWKS_LEN)
+        );
+        *tenant.jwks.lock().unwrap() = Some(padded);
+        assert_eq!(
+            check(&verifier, &signed(&mattr(), NOW)).await,
+            Err("keys_unavailable")
+        );
+        *tenant.jwks.lock().unwrap() = Some("<html>not a JWKS</html>".into());
+        clock.set(NOW + 300);
+        assert_eq!(
+            check(&verifier, &signed(&mattr(), NOW + 300)).await,
+            Err("keys_unavailable")
+        );
+        assert_eq!(tenant.fetches(), 2);
+    }
+
+    #[tokio::test]
+    async fn tenants_keep_their_own_keys() {
+        let clock = TestClock::at(NOW);
+        let a = Tenant::serving(&mattr());
+        let other = WebhookSigner::from_seed("tenant-b-key", [9; 32]);
+        let b = Tenant::serving(&other);
+        let (va, vb) = (verifier(&a, &clock), verifier(&b, &clock));
+        assert_eq!(check(&va, &signed(&mattr(), NOW)).await, Ok(()));
+        assert_eq!(check(&vb, &signed(&other, NOW)).await, Ok(()));
+        assert_eq!(check(&va, &signed(&other, NOW)).await, Err("unknown_key"));
+        assert_eq!(check(&vb, &signed(&mattr(), NOW)).await, Err("unknown_key"));
     }
 }

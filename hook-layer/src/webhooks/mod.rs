@@ -33,6 +33,13 @@
 //! [`WebhookVerifier::public_url`] gives the URL that MATTR VII signs,
 //! when a proxy changes the path or host on the way.
 //!
+//! Keys are given directly ([`WebhookKeys`]), or fetched from the tenant's
+//! JWKS ([`RemoteKeys`]: https, or http on loopback; cached; fetched again
+//! for an unknown `keyid` at most once per interval; a JWKS that cannot be
+//! fetched is a `503`) through the application's HTTP client
+//! ([`FetchJwks`]). One verifier serves one webhook of one tenant; a hook
+//! for several tenants gives each its own verifier, keys and route.
+//!
 //! [`WebhookLayer`] puts this in front of a route, reads the body up to
 //! the bound, and runs the handler once per `event.id` across replicas
 //! (through an [`AttemptStore`](crate::attempts::AttemptStore): memory or
@@ -49,6 +56,7 @@ mod signature_base;
 mod event;
 mod keys;
 mod rejection;
+mod remote_keys;
 
 mod verifier;
 
@@ -66,6 +74,10 @@ pub use extract::MissingWebhookLayer;
 pub use keys::{KeyError, MAX_KEYS, WebhookKeys};
 pub use layer::{DEFAULT_CLAIM, DEFAULT_REMEMBER, WebhookLayer};
 pub use rejection::WebhookRejection;
+pub use remote_keys::{
+    DEFAULT_REFRESH_INTERVAL, FetchError, FetchFuture, FetchJwks, JwksUrlError, MAX_JWKS_LEN,
+    RemoteKeys,
+};
 pub use service::{WebhookFuture, WebhookService};
 pub use verifier::{DEFAULT_MAX_BODY, DEFAULT_TOLERANCE, PublicUrlError, WebhookVerifier};
 

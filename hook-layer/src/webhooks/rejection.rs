@@ -22,7 +22,7 @@ use http::{HeaderValue, Response, StatusCode};
 /// | `signature_expired`, `stale_signature`, `signature_in_future`, `wrong_webhook` | 401 |
 /// | `malformed_signature`, `malformed_digest`, `malformed_event`, `unreadable_body` | 400 |
 /// | `body_too_large` | 413 |
-/// | `store_unavailable`, `event_in_progress` | 503 |
+/// | `store_unavailable`, `event_in_progress`, `keys_unavailable` | 503 |
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum WebhookRejection {
@@ -71,6 +71,9 @@ pub enum WebhookRejection {
     /// redelivery, or one whose handler failed and whose claim has not yet
     /// lapsed): MATTR VII retries.
     EventInProgress,
+    /// The tenant's JWKS could not be fetched, and no key held verifies
+    /// the delivery: MATTR VII retries.
+    KeysUnavailable,
 }
 
 impl WebhookRejection {
@@ -82,7 +85,9 @@ impl WebhookRejection {
             | Self::MalformedEvent(_)
             | Self::UnreadableBody => StatusCode::BAD_REQUEST,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::StoreUnavailable | Self::EventInProgress => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StoreUnavailable | Self::EventInProgress | Self::KeysUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -109,6 +114,7 @@ impl WebhookRejection {
             Self::WrongWebhook => "wrong_webhook",
             Self::StoreUnavailable => "store_unavailable",
             Self::EventInProgress => "event_in_progress",
+            Self::KeysUnavailable => "keys_unavailable",
         }
     }
 
@@ -158,6 +164,7 @@ impl fmt::Display for WebhookRejection {
             Self::WrongWebhook => f.write_str("the delivery is for another webhook"),
             Self::StoreUnavailable => f.write_str("the event store is unavailable; retry later"),
             Self::EventInProgress => f.write_str("this event is being handled; retry later"),
+            Self::KeysUnavailable => f.write_str("the signing keys are unavailable; retry later"),
         }
     }
 }

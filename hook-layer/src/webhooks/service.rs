@@ -96,7 +96,9 @@ where
                 }
                 Err(_) => return Ok(refuse(&WebhookRejection::UnreadableBody)),
             };
-            let delivery = match verifier.verify(&parts.method, &parts.uri, &parts.headers, &bytes)
+            let delivery = match verifier
+                .verify_fetching(&parts.method, &parts.uri, &parts.headers, &bytes)
+                .await
             {
                 Ok(delivery) => delivery,
                 Err(rejection) => return Ok(refuse(&rejection)),

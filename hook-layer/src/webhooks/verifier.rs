@@ -12,6 +12,7 @@ use super::content_digest;
 use super::event::{WebhookDelivery, parse_delivery};
 use super::keys::WebhookKeys;
 use super::rejection::WebhookRejection;
+use super::remote_keys::{Lookup, RemoteKeys};
 use super::signature_base::{BaseError, SignedTarget, signature_base};
 use super::signature_fields::{FieldError, SignatureInput, parse_signature, parse_signature_input};
 use crate::clock::{Clock, SystemClock, unix_seconds};
@@ -49,11 +50,18 @@ pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
 #[derive(Clone)]
 pub struct WebhookVerifier {
     webhook_id: String,
-    keys: WebhookKeys,
+    keys: Keys,
     tolerance: Duration,
     max_body: usize,
     public: Option<PublicUrl>,
     clock: Arc<dyn Clock>,
+}
+
+/// Where the keys come from.
+#[derive(Debug, Clone)]
+enum Keys {
+    Given(WebhookKeys),
+    Remote(RemoteKeys),
 }
 
 #[derive(Debug, Clone)]
@@ -80,8 +88,20 @@ impl WebhookVerifier {
     /// A verifier for the webhook `webhook_id` (as the MATTR VII tenant
     /// created it), whose deliveries are signed with one of `keys`.
     pub fn new(webhook_id: impl Into<String>, keys: WebhookKeys) -> Self {
+        Self::with_keys(webhook_id.into(), Keys::Given(keys))
+    }
+
+    /// A verifier for the webhook `webhook_id` whose keys are fetched from
+    /// the tenant's JWKS ([`RemoteKeys`]) by
+    /// [`verify_fetching`](Self::verify_fetching), which
+    /// [`WebhookLayer`](super::WebhookLayer) uses.
+    pub fn with_jwks(webhook_id: impl Into<String>, keys: RemoteKeys) -> Self {
+        Self::with_keys(webhook_id.into(), Keys::Remote(keys))
+    }
+
+    fn with_keys(webhook_id: String, keys: Keys) -> Self {
         Self {
-            webhook_id: webhook_id.into(),
+            webhook_id,
             keys,
             tolerance: DEFAULT_TOLERANCE,
             max_body: DEFAULT_MAX_BODY,
@@ -148,9 +168,58 @@ impl WebhookVerifier {
         unix_seconds(self.clock.as_ref())
     }
 
-    /// Verifies one delivery: `body` is the raw body as received.
+    /// Verifies one delivery: `body` is the raw body as received. Keys
+    /// from a JWKS are those fetched already (none yet is
+    /// [`KeysUnavailable`](WebhookRejection::KeysUnavailable)); use
+    /// [`verify_fetching`](Self::verify_fetching) to fetch them.
     pub fn verify(
         &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookDelivery, WebhookRejection> {
+        match &self.keys {
+            Keys::Given(keys) => self.verify_with(keys, method, uri, headers, body),
+            Keys::Remote(remote) => match remote.cached() {
+                Some(keys) => self.verify_with(&keys, method, uri, headers, body),
+                None => Err(WebhookRejection::KeysUnavailable),
+            },
+        }
+    }
+
+    /// [`verify`](Self::verify), fetching the tenant's JWKS first when the
+    /// keys come from one and a signature's `keyid` is not among those
+    /// held (at most once per [`RemoteKeys::refresh_interval`]).
+    pub async fn verify_fetching(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Result<WebhookDelivery, WebhookRejection> {
+        let Keys::Remote(remote) = &self.keys else {
+            return self.verify(method, uri, headers, body);
+        };
+        // The key ids named; fields that cannot be read are refused by the
+        // verification itself, with keys or without.
+        let kids: Vec<String> = field(headers, "signature-input")
+            .ok()
+            .and_then(|value| parse_signature_input(&value).ok())
+            .map(|inputs| inputs.into_iter().map(|input| input.keyid).collect())
+            .unwrap_or_default();
+        if kids.is_empty() {
+            return self.verify_with(&WebhookKeys::new(), method, uri, headers, body);
+        }
+        match remote.keys_for(&kids).await {
+            Lookup::Keys(keys) => self.verify_with(&keys, method, uri, headers, body),
+            Lookup::Unavailable => Err(WebhookRejection::KeysUnavailable),
+        }
+    }
+
+    fn verify_with(
+        &self,
+        keys: &WebhookKeys,
         method: &Method,
         uri: &Uri,
         headers: &HeaderMap,
@@ -198,7 +267,7 @@ impl WebhookVerifier {
                 .find(|(label, _)| *label == input.label)
                 .map(|(_, bytes)| bytes.as_slice())
                 .unwrap_or_default();
-            self.check_one(input, signature, &target, now)?;
+            self.check_one(keys, input, signature, &target, now)?;
         }
 
         let digest = headers
@@ -220,6 +289,7 @@ impl WebhookVerifier {
 
     fn check_one(
         &self,
+        keys: &WebhookKeys,
         input: &SignatureInput,
         signature: &[u8],
         target: &SignedTarget<'_>,
@@ -244,10 +314,7 @@ impl WebhookVerifier {
         if input.expires.is_some_and(|expires| expires < now) {
             return Err(WebhookRejection::Expired);
         }
-        let key = self
-            .keys
-            .get(&input.keyid)
-            .ok_or(WebhookRejection::UnknownKey)?;
+        let key = keys.get(&input.keyid).ok_or(WebhookRejection::UnknownKey)?;
         let base = signature_base(input, target).map_err(|e| match e {
             BaseError::Unsupported => WebhookRejection::UnsupportedComponent,
             BaseError::Missing => WebhookRejection::MissingComponent,
