@@ -32,11 +32,14 @@ pub(crate) struct EventMarks {
 impl EventMarks {
     fn key(kind: &str, delivery: &WebhookDelivery) -> String {
         // The webhook id is the configured one (checked), the event id
-        // bounded and printable (parse_delivery); `:` separates them
-        // unambiguously because a webhook id is the verifier's own.
+        // bounded and printable (parse_delivery). The webhook id's length
+        // goes first, so that no two (webhook, event) pairs share a key
+        // when several webhooks share a store, whatever `:` they hold.
         format!(
-            "hook-layer:webhook-{kind}:{}:{}",
-            delivery.webhook_id, delivery.event.id
+            "hook-layer:webhook-{kind}:{}:{}:{}",
+            delivery.webhook_id.len(),
+            delivery.webhook_id,
+            delivery.event.id
         )
     }
 
@@ -94,6 +97,16 @@ mod tests {
             serde_json::json!({}),
         );
         parse_delivery(&body).unwrap()
+    }
+
+    #[test]
+    fn keys_tell_webhooks_apart_whatever_their_ids_hold() {
+        let mut a = delivery("b:c");
+        a.webhook_id = "a".into();
+        let mut b = delivery("c");
+        b.webhook_id = "a:b".into();
+        assert_ne!(EventMarks::key("done", &a), EventMarks::key("done", &b));
+        assert_ne!(EventMarks::key("done", &a), EventMarks::key("claim", &a));
     }
 
     #[tokio::test]
