@@ -35,6 +35,11 @@ pub(crate) struct Shared {
 /// event was handled before (`200` without calling it) or is being handled
 /// (`503`). When the inner service answers with a success, the event is
 /// marked handled.
+///
+/// The request body is any `http_body::Body` that can be made again from
+/// the bytes read (`From<Bytes>`: axum's `Body`, `http_body_util::Full`);
+/// on plain hyper, map `Incoming` into one of those first, or call
+/// [`WebhookVerifier::verify_fetching`] with the body read yourself.
 pub struct WebhookService<S> {
     inner: S,
     shared: Arc<Shared>,
