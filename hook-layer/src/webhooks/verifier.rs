@@ -270,11 +270,12 @@ impl WebhookVerifier {
             self.check_one(keys, input, signature, &target, now)?;
         }
 
-        let digest = headers
-            .get("content-digest")
-            .and_then(|v| v.to_str().ok())
-            .ok_or(WebhookRejection::MissingComponent)?;
-        let digests = content_digest::parse_content_digest(digest)
+        // Every line of the field, as the signature base joined them.
+        let digest = field(headers, "content-digest").map_err(|rejection| match rejection {
+            WebhookRejection::MissingSignature => WebhookRejection::MissingComponent,
+            _ => WebhookRejection::MalformedDigest("Content-Digest is not ASCII"),
+        })?;
+        let digests = content_digest::parse_content_digest(&digest)
             .map_err(WebhookRejection::MalformedDigest)?;
         if !content_digest::matches(&digests, body) {
             return Err(WebhookRejection::DigestMismatch);

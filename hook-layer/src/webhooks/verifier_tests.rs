@@ -213,6 +213,24 @@ fn refuses_digests_that_do_not_match_or_are_not_covered() {
 }
 
 #[test]
+fn an_unsigned_second_content_digest_line_is_refused() {
+    // The signature base covers every line of the field, as the digest
+    // check reads every line: a line added on the way breaks the signature.
+    let mut request = signed(at_now());
+    let line = request.headers()["content-digest"].clone();
+    request.headers_mut().append("content-digest", line);
+    assert_eq!(code(&request), "bad_signature");
+    let mut other = signed(at_now());
+    other.headers_mut().append(
+        "content-digest",
+        "sha-512=:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==:"
+            .parse()
+            .unwrap(),
+    );
+    assert_eq!(code(&other), "bad_signature");
+}
+
+#[test]
 fn refuses_unsupported_components_and_algorithms() {
     assert_eq!(
         code(&signed(at_now().components(&["@scheme", "content-digest"]))),
