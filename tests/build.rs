@@ -10,7 +10,12 @@ use std::path::Path;
 include!("../build-support/installed.rs");
 
 fn main() {
-    for cfg in ["browser_installed", "axe_installed", "redis_installed"] {
+    for cfg in [
+        "browser_installed",
+        "axe_installed",
+        "redis_installed",
+        "mattr_signatures_installed",
+    ] {
         println!("cargo::rustc-check-cfg=cfg({cfg})");
     }
 
@@ -36,6 +41,17 @@ fn main() {
     println!("cargo::rerun-if-changed={}", browser.display());
     if browser.join("node_modules/axe-core/axe.min.js").is_file() {
         println!("cargo::rustc-cfg=axe_installed");
+    }
+
+    // MATTR's HTTP message signatures library, as `npm ci --prefix
+    // tests/http-signatures` installs it, and node to run it, for the
+    // webhook cross-check.
+    let signatures = Path::new(env!("CARGO_MANIFEST_DIR")).join("http-signatures");
+    println!("cargo::rerun-if-changed={}", signatures.display());
+    let library = signatures.join("node_modules/@mattrglobal/http-signatures/package.json");
+    if let (Some(node), true) = (installed(Path::new("node")), library.is_file()) {
+        println!("cargo::rustc-cfg=mattr_signatures_installed");
+        println!("cargo::rustc-env=HOOK_TESTS_NODE={}", node.display());
     }
 
     if redis_server_installed() {

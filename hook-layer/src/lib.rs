@@ -101,10 +101,16 @@
 //!   (`HOOK_SECRET`, `HOOK_ISSUER`, `HOOK_URL`, or a tenants file,
 //!   `HOOK_TENANTS`) read and checked, with errors that name the setting
 //!   and never show a secret.
+//! - `webhooks` (implies `attempts`): [`webhooks::WebhookVerifier`] and
+//!   [`webhooks::WebhookLayer`], MATTR VII's signed webhooks verified
+//!   (HTTP Message Signatures with Ed25519, `Content-Digest`), handed to
+//!   the handler as a typed [`webhooks::WebhookDelivery`], once per event
+//!   across replicas; through `ed25519-dalek` and `sha2`.
 //! - `test-util`: [`testing::MockIssuer`], which plays MATTR VII in tests,
 //!   and [`testing::SimulatedTenant`], whole issuances for a development
 //!   server; with `redis` also [`testing::RedisServer`], a throwaway
-//!   `redis-server`.
+//!   `redis-server`; with `webhooks` also [`testing::WebhookSigner`], which
+//!   signs webhook deliveries as MATTR VII does.
 //! - `cli` (implies `test-util`): the `mattr-hook` command, a simulated
 //!   MATTR VII for a hook in any language, a session token explainer and a
 //!   token minter (`cargo install --path hook-layer --features cli`). It
@@ -122,6 +128,7 @@
         feature = "metrics",
         feature = "config",
         feature = "test-util",
+        feature = "webhooks",
         any(feature = "rust-crypto", feature = "aws-lc-rs")
     )),
     allow(rustdoc::broken_intra_doc_links, rustdoc::private_intra_doc_links)
@@ -178,6 +185,11 @@ pub mod attempts;
 #[cfg(feature = "seal")]
 mod seal;
 
+// MATTR VII's signed webhooks: parsers, verifier, layer (feature
+// `webhooks`).
+#[cfg(feature = "webhooks")]
+pub mod webhooks;
+
 // The tower and axum surface: the service, its future, the extractor.
 #[cfg(feature = "axum")]
 mod extract;
@@ -230,6 +242,7 @@ pub use token_source::TokenSource;
         feature = "attempts",
         feature = "test-util",
         feature = "config",
+        feature = "webhooks",
         any(feature = "rust-crypto", feature = "aws-lc-rs")
     ),
     doc = include_str!("../README.md")

@@ -68,6 +68,8 @@ use crate::session::ClaimsMap;
 #[cfg(feature = "redis")]
 mod redis_server;
 mod tenant;
+#[cfg(feature = "webhooks")]
+pub use crate::webhooks::signer::{SignOptions, WebhookSigner};
 #[cfg(feature = "redis")]
 pub use redis_server::RedisServer;
 pub use tenant::{Callback, MAX_CALLBACK_URL_LEN, SimulatedTenant, Start, StartError};
