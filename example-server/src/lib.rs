@@ -25,8 +25,12 @@ mod claims;
 pub mod config;
 pub mod delivery;
 pub mod details;
+mod http_client;
+mod jwks_client;
 #[cfg(feature = "dev")]
 mod dev_issuer;
+#[cfg(feature = "dev")]
+mod dev_webhooks;
 mod journey;
 pub mod otp;
 pub mod pages;
@@ -34,6 +38,8 @@ pub mod progress;
 pub mod prometheus;
 mod steps;
 mod store;
+pub mod webhook_settings;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -68,6 +74,9 @@ pub fn app(config: &Config) -> Router {
         )
         .route("/assets/style.css", get(stylesheet))
         .merge(journey::router(config));
+    if let Some(webhook) = &config.webhook {
+        app = app.merge(webhooks::router(webhook, Arc::clone(&config.attempts)));
+    }
     #[cfg(feature = "dev")]
     if config.dev_issuer {
         app = app.merge(dev_issuer::router(config));
