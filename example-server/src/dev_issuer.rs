@@ -113,10 +113,7 @@ struct StartForm {
     email: String,
 }
 
-async fn start(
-    State(tenant): State<Arc<DevTenant>>,
-    Form(form): Form<StartForm>,
-) -> Response {
+async fn start(State(tenant): State<Arc<DevTenant>>, Form(form): Form<StartForm>) -> Response {
     let mut claims = ClaimsMap::new();
     for (name, value) in [("given_name", form.given_name), ("email", form.email)] {
         if !value.trim().is_empty() {

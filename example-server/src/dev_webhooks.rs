@@ -115,7 +115,10 @@ impl SimulatedWebhooks {
 
     /// Signs `body` for the public URL and posts it to this server: the
     /// answer's status.
-    async fn deliver(&self, body: Vec<u8>) -> Result<u16, Box<dyn std::error::Error + Send + Sync>> {
+    async fn deliver(
+        &self,
+        body: Vec<u8>,
+    ) -> Result<u16, Box<dyn std::error::Error + Send + Sync>> {
         let request = Request::post(self.public_url.as_str())
             .header(CONTENT_TYPE, "application/json")
             .header("x-mattr-webhook-id", self.webhook_id.as_str())

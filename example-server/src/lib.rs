@@ -25,13 +25,13 @@ mod claims;
 pub mod config;
 pub mod delivery;
 pub mod details;
-mod http_client;
-mod jwks_client;
 #[cfg(feature = "dev")]
 mod dev_issuer;
 #[cfg(feature = "dev")]
 mod dev_webhooks;
+mod http_client;
 mod journey;
+mod jwks_client;
 pub mod otp;
 pub mod pages;
 pub mod progress;

@@ -258,9 +258,10 @@ mod tests {
     #[test]
     fn dev_mode_serves_the_simulated_tenants_webhook() {
         let local = "127.0.0.1:3000".parse().unwrap();
-        let settings = WebhookSettings::resolve(&Given::default(), &tenant(), &RESERVED, Some(local))
-            .unwrap()
-            .unwrap();
+        let settings =
+            WebhookSettings::resolve(&Given::default(), &tenant(), &RESERVED, Some(local))
+                .unwrap()
+                .unwrap();
         assert_eq!(settings.id, DEV_WEBHOOK_ID);
         assert_eq!(
             settings.jwks_url,

@@ -46,11 +46,7 @@ pub fn router(settings: &WebhookSettings, store: Arc<dyn AttemptStore>) -> Route
 /// acknowledged by the layer without reaching here).
 async fn event(delivery: WebhookDelivery) -> &'static str {
     let event_type = type_name(&delivery.event.event_type);
-    tracing::info!(
-        event_id = delivery.event.id,
-        event_type,
-        "webhook event"
-    );
+    tracing::info!(event_id = delivery.event.id, event_type, "webhook event");
     metrics::counter!(prometheus::WEBHOOK_EVENTS, "event_type" => event_type).increment(1);
     "recorded"
 }
