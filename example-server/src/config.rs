@@ -356,6 +356,13 @@ mod tests {
         );
         let v6 = Config::dev("[::1]:8080".parse().unwrap()).unwrap();
         assert_eq!(v6.base_url(), "http://[::1]:8080");
+        // The simulated MATTR VII's webhook, its keys on this server.
+        let webhook = config.webhook.unwrap();
+        assert_eq!(webhook.id, "dev-webhook");
+        assert_eq!(
+            webhook.jwks_url,
+            "http://127.0.0.1:3000/dev/v1/webhooks/jwks"
+        );
     }
 
     #[cfg(feature = "dev")]
@@ -467,6 +474,8 @@ mod tests {
             "https://H.example:443/interaction"
         );
         assert_eq!(config.hook_path(), "/interaction");
+        // No webhook route without HOOK_WEBHOOK_ID.
+        assert_eq!(config.webhook, None);
         #[cfg(feature = "dev")]
         {
             assert!(!config.dev_issuer);
