@@ -5,7 +5,9 @@
 //!
 //! The issuances and the checks of answers are
 //! `hook_layer::testing::SimulatedTenant`'s, as in `mattr-hook issuer`;
-//! this file holds the pages.
+//! this file holds the pages. After an issuance completes, the simulated
+//! tenant also sends the hook its webhook event, as MATTR VII does
+//! (`dev_webhooks`).
 //!
 //! Compiled only with the `dev` feature. Its pages (`templates/dev/`) have
 //! their own name and colours, so that it is plain where the hook starts
