@@ -2,7 +2,8 @@
 //! handled once (one log line, one count), its redelivery acknowledged
 //! without the handler, a forged one or another webhook's refused; and in
 //! dev mode the simulated MATTR VII's two deliveries of an issued
-//! credential's event make one "webhook event".
+//! credential's event make one "webhook event"; two replicas sharing Redis
+//! handle an event once between them.
 
 mod support;
 
@@ -10,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use hook_layer::testing::WebhookSigner;
+use hook_layer::testing::{RedisServer, WebhookSigner};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 use support::{Server, client, reach_code_step_with, submit_code};
@@ -219,4 +220,34 @@ async fn in_dev_mode_an_issued_credential_is_one_event_for_two_deliveries() {
     );
     assert_eq!(count(&lines, &["webhook event"]), 1, "{lines:#?}");
     assert_eq!(count(&lines, &[PERSONAL]), 0, "{lines:#?}");
+}
+
+/// An event delivered to one replica, then redelivered to another on the
+/// same Redis: the second acknowledges it without handling it again.
+#[tokio::test]
+#[cfg_attr(not(redis_installed), ignore = "redis-server is not installed")]
+async fn replicas_sharing_redis_handle_an_event_once_between_them() {
+    let redis = RedisServer::start().expect("redis-server starts");
+    let mattr = WebhookSigner::from_seed("tenant-key-1", [9; 32]);
+    let jwks_url = serve_jwks(mattr.jwks()).await;
+    let replica = || {
+        Server::start(&[
+            ("HOOK_WEBHOOK_ID", WEBHOOK_ID),
+            ("HOOK_WEBHOOK_JWKS_URL", &jwks_url),
+            ("HOOK_REDIS_URL", &redis.url()),
+        ])
+    };
+    let (a, b) = (replica(), replica());
+    let (status, _) = deliver(&a, &mattr, event(WEBHOOK_ID, "event-1")).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = deliver(&b, &mattr, event(WEBHOOK_ID, "event-1")).await;
+    assert_eq!(status, StatusCode::OK);
+    // A later event on b: its line comes after any the redelivery wrote.
+    let (status, _) = deliver(&b, &mattr, event(WEBHOOK_ID, "event-2")).await;
+    assert_eq!(status, StatusCode::OK);
+    let on_b = wait_for(&b, "event-2", 1);
+    let on_a = wait_for(&a, "event-1", 1);
+    assert_eq!(count(&on_a, &["webhook event", "event-1"]), 1, "{on_a:#?}");
+    assert_eq!(count(&on_b, &["webhook event", "event-1"]), 0, "{on_b:#?}");
+    assert_eq!(count(&on_b, &["webhook event", "event-2"]), 1, "{on_b:#?}");
 }
