@@ -119,6 +119,40 @@ pub struct Args {
     )]
     pub log_format: LogFormat,
 
+    /// Receive MATTR VII's signed webhooks for this webhook id (as the
+    /// tenant created it) at HOOK_WEBHOOK_PATH. Without it the route is not
+    /// served, except in dev mode (where the simulated MATTR VII sends them).
+    #[arg(long = "webhook-id", env = "HOOK_WEBHOOK_ID", hide_env_values = true)]
+    pub webhook_id: Option<String>,
+
+    /// The path this server receives webhooks at.
+    #[arg(
+        long = "webhook-path",
+        env = "HOOK_WEBHOOK_PATH",
+        hide_env_values = true,
+        value_name = "PATH",
+        default_value = "/webhooks/mattr"
+    )]
+    pub webhook_path: String,
+
+    /// The webhook URL as configured at MATTR VII, which it signs, e.g.
+    /// https://hook.example.com/webhooks/mattr: needed when a proxy
+    /// changes the path on the way. Default: HOOK_URL's origin and
+    /// HOOK_WEBHOOK_PATH.
+    #[arg(long = "webhook-url", env = "HOOK_WEBHOOK_URL", hide_env_values = true)]
+    pub webhook_url: Option<String>,
+
+    /// Where the tenant's webhook signing keys are published. Default:
+    /// HOOK_ISSUER + /v1/webhooks/jwks (in dev mode, the simulated MATTR
+    /// VII's, on this server).
+    #[arg(
+        long = "webhook-jwks-url",
+        env = "HOOK_WEBHOOK_JWKS_URL",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub webhook_jwks_url: Option<String>,
+
     /// Also serve the simulated MATTR VII (and show one-time codes on
     /// screen) when HOOK_SECRET is set. Always on without it.
     #[cfg(feature = "dev")]

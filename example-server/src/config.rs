@@ -14,6 +14,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 pub use crate::args::{Args, LogFormat};
+use crate::webhook_settings::{Given, WebhookSettings};
 
 /// Everything the app needs, validated: the hook settings every
 /// deployment has (read by `hook_layer::config`), plus this server's own.
@@ -37,6 +38,8 @@ pub struct Config {
     random_secret: bool,
     /// Serve the unguarded welcome page for load tests.
     pub load_test_routes: bool,
+    /// The webhook endpoint, when `HOOK_WEBHOOK_ID` is set or in dev mode.
+    pub webhook: Option<WebhookSettings>,
 }
 
 impl Config {
@@ -86,6 +89,7 @@ impl Config {
             #[cfg(feature = "dev")]
             random_secret: false,
             load_test_routes: false,
+            webhook: None,
         })
     }
 
@@ -124,10 +128,12 @@ impl Config {
         getrandom::fill(&mut *secret).map_err(|error| ConfigError::new("HOOK_SECRET", error))?;
         let base = base_url(local);
         let config = Self::new(&*secret, &base, &format!("{base}/interaction"), true)?;
-        Ok(Self {
+        let mut config = Self {
             random_secret: true,
             ..config
-        })
+        };
+        config.webhook = config.webhook_settings(&Given::default(), local)?;
+        Ok(config)
     }
 
     /// Reads the command line and environment, given the bound address.
@@ -136,6 +142,7 @@ impl Config {
         #[cfg(feature = "dev")]
         config.check_bind(local)?;
         config.load_test_routes = args.load_test_routes;
+        config.webhook = config.webhook_settings(&Given::from_args(args), local)?;
         Ok(config)
     }
 
@@ -175,6 +182,29 @@ impl Config {
             other => std::env::var_os(other).map(|value| value.to_string_lossy().into_owned()),
         })?;
         Self::with_settings(settings, dev_issuer)
+    }
+
+    /// The webhook endpoint for `given` settings, clear of the journey and
+    /// the server's own paths; in dev mode, the simulated MATTR VII's
+    /// webhook on this server at `local` unless told otherwise.
+    fn webhook_settings(
+        &self,
+        given: &Given<'_>,
+        local: SocketAddr,
+    ) -> Result<Option<WebhookSettings>, ConfigError> {
+        #[cfg(feature = "dev")]
+        let dev = self.dev_issuer.then_some(local);
+        #[cfg(not(feature = "dev"))]
+        let dev = {
+            let _ = local;
+            None
+        };
+        let mut reserved = RESERVED_PATHS.to_vec();
+        // A journey at the root leaves other paths free.
+        if self.hook_path() != "/" {
+            reserved.push(self.hook_path());
+        }
+        WebhookSettings::resolve(given, self.tenant(), &reserved, dev)
     }
 
     /// The simulated MATTR VII mints valid session tokens for anyone who
@@ -290,6 +320,7 @@ impl fmt::Debug for Config {
         debug.field("dev_issuer", &self.dev_issuer);
         debug
             .field("load_test_routes", &self.load_test_routes)
+            .field("webhook", &self.webhook)
             .finish()
     }
 }
@@ -325,6 +356,13 @@ mod tests {
         );
         let v6 = Config::dev("[::1]:8080".parse().unwrap()).unwrap();
         assert_eq!(v6.base_url(), "http://[::1]:8080");
+        // The simulated MATTR VII's webhook, its keys on this server.
+        let webhook = config.webhook.unwrap();
+        assert_eq!(webhook.id, "dev-webhook");
+        assert_eq!(
+            webhook.jwks_url,
+            "http://127.0.0.1:3000/dev/v1/webhooks/jwks"
+        );
     }
 
     #[cfg(feature = "dev")]
@@ -436,6 +474,8 @@ mod tests {
             "https://H.example:443/interaction"
         );
         assert_eq!(config.hook_path(), "/interaction");
+        // No webhook route without HOOK_WEBHOOK_ID.
+        assert_eq!(config.webhook, None);
         #[cfg(feature = "dev")]
         {
             assert!(!config.dev_issuer);

@@ -5,7 +5,9 @@
 //!
 //! The issuances and the checks of answers are
 //! `hook_layer::testing::SimulatedTenant`'s, as in `mattr-hook issuer`;
-//! this file holds the pages.
+//! this file holds the pages. After an issuance completes, the simulated
+//! tenant also sends the hook its webhook event, as MATTR VII does
+//! (`dev_webhooks`).
 //!
 //! Compiled only with the `dev` feature. Its pages (`templates/dev/`) have
 //! their own name and colours, so that it is plain where the hook starts
@@ -24,7 +26,9 @@ use http::StatusCode;
 use serde::Deserialize;
 
 use crate::config::Config;
+use crate::dev_webhooks::SimulatedWebhooks;
 use crate::pages::{Claim, render};
+use crate::webhook_settings::DEV_JWKS_PATH;
 
 /// The simulated tenant's start page. Its pages live under `/dev`, so that
 /// they never collide with a journey mounted at the root.
@@ -34,7 +38,15 @@ pub const CALLBACK_PATH: &str = "/dev/callback";
 /// Where the start page's form posts.
 const BEGIN_PATH: &str = "/dev/start";
 
-/// `/dev` (start page), `/dev/start` and `/dev/callback`.
+/// The simulated MATTR VII: its issuances and, when the hook receives
+/// webhooks, its webhook.
+struct DevTenant {
+    issuer: SimulatedTenant,
+    webhooks: Option<Arc<SimulatedWebhooks>>,
+}
+
+/// `/dev` (start page), `/dev/start`, `/dev/callback` and, when the hook
+/// receives webhooks, the simulated tenant's webhook keys.
 pub fn router(config: &Config) -> Router {
     let tenant = config.tenant();
     let mock = MockIssuer::new(tenant.secrets[0].clone())
@@ -48,11 +60,23 @@ pub fn router(config: &Config) -> Router {
             return Router::new();
         }
     };
-    Router::new()
+    let webhooks = config
+        .webhook
+        .as_ref()
+        .and_then(SimulatedWebhooks::new)
+        .map(Arc::new);
+    let mut router = Router::new()
         .route(START_PATH, get(start_page))
         .route(BEGIN_PATH, post(start))
-        .route(CALLBACK_PATH, get(callback))
-        .with_state(Arc::new(issuer))
+        .route(CALLBACK_PATH, get(callback));
+    if let Some(webhooks) = &webhooks {
+        let jwks = webhooks.jwks();
+        router = router.route(
+            DEV_JWKS_PATH,
+            get(move || async move { ([(http::header::CONTENT_TYPE, "application/json")], jwks) }),
+        );
+    }
+    router.with_state(Arc::new(DevTenant { issuer, webhooks }))
 }
 
 #[derive(Template)]
@@ -91,17 +115,14 @@ struct StartForm {
     email: String,
 }
 
-async fn start(
-    State(issuer): State<Arc<SimulatedTenant>>,
-    Form(form): Form<StartForm>,
-) -> Response {
+async fn start(State(tenant): State<Arc<DevTenant>>, Form(form): Form<StartForm>) -> Response {
     let mut claims = ClaimsMap::new();
     for (name, value) in [("given_name", form.given_name), ("email", form.email)] {
         if !value.trim().is_empty() {
             claims.insert(name.to_owned(), value.trim().into());
         }
     }
-    let start = match issuer.start(&claims) {
+    let start = match tenant.issuer.start(&claims) {
         Ok(start) => start,
         Err(error) => {
             tracing::error!(%error, "could not start an issuance");
@@ -120,14 +141,19 @@ async fn start(
     response
 }
 
-async fn callback(State(issuer): State<Arc<SimulatedTenant>>, uri: http::Uri) -> Response {
+async fn callback(State(tenant): State<Arc<DevTenant>>, uri: http::Uri) -> Response {
     let target = uri.path_and_query().map_or("/", |target| target.as_str());
-    let (claims, persisted, failure, state) = match issuer.callback(target) {
+    let (claims, persisted, failure, state) = match tenant.issuer.callback(target) {
         Callback::Completed {
             state,
             claims,
             claims_to_persist,
         } => {
+            // As MATTR VII does once the credential is issued; the page
+            // does not wait for it.
+            if let Some(webhooks) = &tenant.webhooks {
+                webhooks.issued(&state, &claims);
+            }
             let claims = claims
                 .iter()
                 .map(|(name, value)| Claim::named(name, value))

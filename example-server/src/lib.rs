@@ -8,6 +8,9 @@
 //! The binary (`cargo run -p example-server`) wraps [`app`]; tests use it
 //! directly.
 //!
+//! MATTR VII's signed webhooks (`HOOK_WEBHOOK_ID`) are received beside
+//! the journey, each event handled once (see `webhooks`).
+//!
 //! Pages are askama templates in `example-server/templates/` (see
 //! [`pages`]); one-time codes go out through a [`delivery::CodeSender`].
 //!
@@ -27,13 +30,19 @@ pub mod delivery;
 pub mod details;
 #[cfg(feature = "dev")]
 mod dev_issuer;
+#[cfg(feature = "dev")]
+mod dev_webhooks;
+mod http_client;
 mod journey;
+mod jwks_client;
 pub mod otp;
 pub mod pages;
 pub mod progress;
 pub mod prometheus;
 mod steps;
 mod store;
+pub mod webhook_settings;
+mod webhooks;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -55,8 +64,9 @@ pub use config::{Args, Config, ConfigError, LogFormat};
 pub use dev_issuer::{CALLBACK_PATH, START_PATH};
 
 /// The whole server: the hook journey, `/healthz` and `/readyz`, the
-/// stylesheet, a 404 page for anything else and, in dev mode, the simulated
-/// MATTR VII under `/dev`.
+/// stylesheet, MATTR VII's webhooks when configured (or in dev mode), a 404
+/// page for anything else and, in dev mode, the simulated MATTR VII under
+/// `/dev`.
 pub fn app(config: &Config) -> Router {
     let dev_start = dev_start(config);
     let store = Arc::clone(&config.attempts);
@@ -68,6 +78,9 @@ pub fn app(config: &Config) -> Router {
         )
         .route("/assets/style.css", get(stylesheet))
         .merge(journey::router(config));
+    if let Some(webhook) = &config.webhook {
+        app = app.merge(webhooks::router(webhook, Arc::clone(&config.attempts)));
+    }
     #[cfg(feature = "dev")]
     if config.dev_issuer {
         app = app.merge(dev_issuer::router(config));

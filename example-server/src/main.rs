@@ -84,6 +84,15 @@ async fn main() -> ExitCode {
         attempts = config.attempts_kind,
         "interaction hook listening on {local}"
     );
+    if let Some(webhook) = &config.webhook {
+        tracing::info!(
+            webhook_id = webhook.id,
+            public_url = webhook.public_url,
+            jwks_url = webhook.jwks_url,
+            "receiving MATTR VII webhooks at {}",
+            webhook.path
+        );
+    }
     #[cfg(feature = "dev")]
     log_dev_mode(&config);
 

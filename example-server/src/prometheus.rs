@@ -12,6 +12,7 @@
 //! |---|---|---|---|
 //! | `example_server_responses_total` | counter | `class` | responses by status class: `2xx`, `3xx`, `4xx`, `5xx` |
 //! | `example_server_journeys_ended_total` | counter | `ending` | journeys that went back to MATTR VII: `completed`, `declined`, `too_many_wrong_codes`, `code_unchecked` (every code check lost to store outages) |
+//! | `example_server_webhook_events_total` | counter | `event_type` | MATTR VII webhook events handled, once each (redeliveries not counted): `OpenIdCredentialIssued`, `OpenIdCredentialIssuedSummary`, `OidcIssuerCredentialIssued`, `other` |
 
 use std::future::Future;
 use std::time::Duration;
@@ -29,6 +30,8 @@ use tokio::net::TcpListener;
 pub const RESPONSES: &str = "example_server_responses_total";
 /// Journeys that went back to MATTR VII; label `ending`.
 pub const JOURNEYS_ENDED: &str = "example_server_journeys_ended_total";
+/// MATTR VII webhook events handled, once each; label `event_type`.
+pub const WEBHOOK_EVENTS: &str = "example_server_webhook_events_total";
 
 /// Upper bounds of the buckets of `hook_layer_store_duration_seconds`, in
 /// seconds: from half a millisecond (Redis on the same network) to 2 s,
@@ -90,6 +93,10 @@ fn describe() {
     describe_counter!(
         JOURNEYS_ENDED,
         "Journeys that went back to MATTR VII, by ending."
+    );
+    describe_counter!(
+        WEBHOOK_EVENTS,
+        "MATTR VII webhook events handled (once each, redeliveries not counted), by type."
     );
 }
 

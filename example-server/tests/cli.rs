@@ -19,6 +19,10 @@ fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
         .env_remove("HOOK_REDIS_CA_FILE")
         .env_remove("HOOK_METRICS_BIND")
         .env_remove("HOOK_LOG_FORMAT")
+        .env_remove("HOOK_WEBHOOK_ID")
+        .env_remove("HOOK_WEBHOOK_PATH")
+        .env_remove("HOOK_WEBHOOK_URL")
+        .env_remove("HOOK_WEBHOOK_JWKS_URL")
         .env("HOOK_BIND", "127.0.0.1:0")
         .envs(env.iter().copied())
         .output()
@@ -63,6 +67,22 @@ fn bad_settings_exit_with_status_2_naming_the_setting() {
         ("HOOK_REDIS_URL", "rediss://:hunter2@127.0.0.1:1/"),
         ("HOOK_REDIS_CA_FILE", "/nonexistent/ca.pem"),
     ];
+    const KEYS_WITHOUT_ID: [(&str, &str); 4] = [
+        HOOK[0],
+        HOOK[1],
+        HOOK[2],
+        (
+            "HOOK_WEBHOOK_JWKS_URL",
+            "https://t.example/v1/webhooks/jwks",
+        ),
+    ];
+    const WEBHOOK_IN_JOURNEY: [(&str, &str); 5] = [
+        HOOK[0],
+        HOOK[1],
+        HOOK[2],
+        ("HOOK_WEBHOOK_ID", "w-1"),
+        ("HOOK_WEBHOOK_PATH", "/interaction/webhooks"),
+    ];
     let mut cases: Vec<(&[(&str, &str)], &str)> = vec![
         (
             &[("HOOK_LOG_FORMAT", "xml")],
@@ -78,6 +98,14 @@ fn bad_settings_exit_with_status_2_naming_the_setting() {
             "HOOK_REDIS_CLUSTER_URLS: cannot use the Redis Cluster",
         ),
         (&CA, "HOOK_REDIS_CA_FILE: cannot read the file it names"),
+        (
+            &KEYS_WITHOUT_ID,
+            "HOOK_WEBHOOK_ID: required with HOOK_WEBHOOK_URL or HOOK_WEBHOOK_JWKS_URL",
+        ),
+        (
+            &WEBHOOK_IN_JOURNEY,
+            "HOOK_WEBHOOK_PATH: collides with the server's own /interaction",
+        ),
         (
             &[("HOOK_SECRET", "not base64!")],
             "HOOK_SECRET: not standard base64",
@@ -196,6 +224,41 @@ fn no_startup_error_shows_the_value_given() {
             .concat(),
             "HOOK_REDIS_CA_FILE: ",
         ),
+        (
+            vec![],
+            [HOOK.to_vec(), vec![("HOOK_WEBHOOK_ID", "has space")]].concat(),
+            "HOOK_WEBHOOK_ID: ",
+        ),
+        (
+            vec![],
+            [
+                HOOK.to_vec(),
+                vec![("HOOK_WEBHOOK_ID", "w-1"), ("HOOK_WEBHOOK_PATH", PASTED)],
+            ]
+            .concat(),
+            "HOOK_WEBHOOK_PATH: ",
+        ),
+        (
+            vec![],
+            [
+                HOOK.to_vec(),
+                vec![("HOOK_WEBHOOK_ID", "w-1"), ("HOOK_WEBHOOK_URL", PASTED)],
+            ]
+            .concat(),
+            "HOOK_WEBHOOK_URL: ",
+        ),
+        (
+            vec![],
+            [
+                HOOK.to_vec(),
+                vec![
+                    ("HOOK_WEBHOOK_ID", "w-1"),
+                    ("HOOK_WEBHOOK_JWKS_URL", PASTED),
+                ],
+            ]
+            .concat(),
+            "HOOK_WEBHOOK_JWKS_URL: ",
+        ),
     ];
     for (args, env, expected) in cases {
         let (code, output) = run_with(&args, &env);
@@ -258,6 +321,10 @@ fn startup_log(env: &[(&str, &str)]) -> Vec<String> {
         .env_remove("HOOK_REDIS_CA_FILE")
         .env_remove("HOOK_METRICS_BIND")
         .env_remove("HOOK_LOG_FORMAT")
+        .env_remove("HOOK_WEBHOOK_ID")
+        .env_remove("HOOK_WEBHOOK_PATH")
+        .env_remove("HOOK_WEBHOOK_URL")
+        .env_remove("HOOK_WEBHOOK_JWKS_URL")
         .env("HOOK_BIND", "127.0.0.1:0")
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
