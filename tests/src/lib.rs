@@ -479,6 +479,20 @@ pub async fn fire_codes_at(
     tally
 }
 
+/// Posts `code` to the code form on `page` (the code page of a session)
+/// at `server`, with the page's sealed progress; the response, unfollowed.
+pub async fn post_code(server: &TestServer, page: &str, code: &str) -> reqwest::Response {
+    client()
+        .post(server.url(&form_action(page).expect("the code form")))
+        .form(&[
+            ("progress", input_value(page, "progress").expect("progress")),
+            ("code", code),
+        ])
+        .send()
+        .await
+        .expect("a response")
+}
+
 /// The response token in a redirect back to MATTR VII.
 pub fn response_token(url: &str) -> String {
     query_param(url, "session_token").expect("a response token")

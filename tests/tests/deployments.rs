@@ -12,7 +12,7 @@ use example_server::{Args, Config};
 use hook_layer::attempts::{AttemptStore, RedisStore};
 use hook_layer::testing::{MockIssuer, Outcome};
 use hook_tests::redis_fixtures::{RedisCluster, RestartableRedis, TlsRedis};
-use hook_tests::{TestServer, client, element_text, form_action, input_value, reach_code_step};
+use hook_tests::{TestServer, client, element_text, reach_code_step};
 use reqwest::StatusCode;
 use reqwest::header::LOCATION;
 
@@ -78,15 +78,7 @@ async fn readyz_follows_redis_down_and_back_without_a_restart_of_the_hook() {
 /// the page (followed, when it redirects to one of the hook's), or the
 /// redirect's location.
 async fn submit_code(server: &TestServer, page: &str, code: &str) -> (StatusCode, String) {
-    let response = client()
-        .post(server.url(&form_action(page).expect("the code form")))
-        .form(&[
-            ("progress", input_value(page, "progress").expect("progress")),
-            ("code", code),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let response = hook_tests::post_code(server, page, code).await;
     let status = response.status();
     match response.headers().get(LOCATION) {
         // Back to a page of the hook (a wrong code, post/redirect/get): the

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use hook_layer::testing::Outcome;
 use hook_tests::{
-    SwitchableStore, TestServer, client, element_text, form_action, input_value, location,
-    offered_response, query_param, reach_code_step, response_token, start_issuance,
+    SwitchableStore, TestServer, client, element_text, location, offered_response, post_code,
+    query_param, reach_code_step, response_token, start_issuance,
 };
 use reqwest::StatusCode;
 
@@ -26,18 +26,6 @@ async fn at_the_code_step() -> (Arc<SwitchableStore>, TestServer, String, String
     (store, server, page, code)
 }
 
-async fn submit_code(server: &TestServer, page: &str, code: &str) -> reqwest::Response {
-    client()
-        .post(server.url(&form_action(page).expect("the code form")))
-        .form(&[
-            ("progress", input_value(page, "progress").expect("progress")),
-            ("code", code),
-        ])
-        .send()
-        .await
-        .expect("a response")
-}
-
 async fn assert_try_again(response: reqwest::Response) {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(location(&response).is_none());
@@ -52,10 +40,10 @@ async fn assert_try_again(response: reqwest::Response) {
 async fn a_lost_reply_to_the_answer_is_offered_on_retry() {
     let (store, server, page, code) = at_the_code_step().await;
     store.lose_answer_replies(true);
-    assert_try_again(submit_code(&server, &page, &code).await).await;
+    assert_try_again(post_code(&server, &page, &code).await).await;
     store.lose_answer_replies(false);
 
-    let retry = submit_code(&server, &page, &code).await;
+    let retry = post_code(&server, &page, &code).await;
     assert_eq!(retry.status(), StatusCode::CONFLICT);
     let retry = retry.text().await.unwrap();
     assert!(
@@ -71,7 +59,7 @@ async fn a_lost_reply_to_the_answer_is_offered_on_retry() {
     let callback = client().get(&url).send().await.unwrap();
     assert_eq!(callback.status(), StatusCode::OK);
     // Every later page offers the same one.
-    let again = submit_code(&server, &page, &code).await;
+    let again = post_code(&server, &page, &code).await;
     let (_, same) = offered_response(&server.issuer(), &again.text().await.unwrap()).unwrap();
     assert_eq!(same, token);
     server.stop().await;
@@ -87,18 +75,18 @@ async fn checks_lost_in_an_outage_end_the_issuance_once() {
     let (store, server, page, code) = at_the_code_step().await;
     store.lose_count_replies(true);
     for _ in 0..3 {
-        assert_try_again(submit_code(&server, &page, &code).await).await;
+        assert_try_again(post_code(&server, &page, &code).await).await;
     }
     store.lose_count_replies(false);
 
-    let ended = submit_code(&server, &page, &code).await;
+    let ended = post_code(&server, &page, &code).await;
     assert_eq!(ended.status(), StatusCode::SEE_OTHER);
     let url = location(&ended).unwrap();
     let Outcome::Failed { message } = server.issuer().read_redirect(&url).unwrap().outcome else {
         panic!("a completion without a checked code");
     };
     assert_eq!(message, "The one-time code could not be checked.");
-    let again = submit_code(&server, &page, &code).await;
+    let again = post_code(&server, &page, &code).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     let again = again.text().await.unwrap();
     assert!(again.contains("This issuance has already ended"), "{again}");

@@ -9,8 +9,8 @@ use std::time::Duration;
 use hook_layer::attempts::MemoryStore;
 use hook_layer::testing::{MockIssuer, Outcome};
 use hook_tests::{
-    TestServer, client, element_text, form_action, input_value, location, offered_response,
-    reach_code_step, response_token,
+    TestServer, client, element_text, location, offered_response, post_code, reach_code_step,
+    response_token,
 };
 use reqwest::StatusCode;
 
@@ -22,19 +22,6 @@ fn session_token(issuer: &MockIssuer) -> String {
         .claim("given_name", "Ada")
         .claim("email", "ada@example.com")
         .token()
-}
-
-/// Submits `code` to the code form on `page` at `server`.
-async fn submit_code(server: &TestServer, page: &str, code: &str) -> reqwest::Response {
-    client()
-        .post(server.url(&form_action(page).expect("the code form")))
-        .form(&[
-            ("progress", input_value(page, "progress").expect("progress")),
-            ("code", code),
-        ])
-        .send()
-        .await
-        .expect("a response")
 }
 
 /// The hook restarts: a new process, a new store in memory, started more
@@ -67,7 +54,7 @@ async fn a_restart_signs_no_second_answer() {
     let code_page = reach_code_step(&server, &token).await;
     let code = element_text(&code_page, "dev-code").unwrap().to_owned();
 
-    let done = submit_code(&server, &code_page, &code).await;
+    let done = post_code(&server, &code_page, &code).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     let first = location(&done).unwrap();
     assert!(matches!(
@@ -75,13 +62,13 @@ async fn a_restart_signs_no_second_answer() {
         Outcome::Completed { .. }
     ));
     // Before the restart, the same submission is offered the same response.
-    let again = submit_code(&server, &code_page, &code).await;
+    let again = post_code(&server, &code_page, &code).await;
     assert_eq!(again.status(), StatusCode::CONFLICT);
     let (_, offered) = offered_response(&issuer, &again.text().await.unwrap()).unwrap();
     assert_eq!(offered, response_token(&first));
 
     let server = restart(server).await;
-    let after = submit_code(&server, &code_page, &code).await;
+    let after = post_code(&server, &code_page, &code).await;
     assert_start_again(after, "the last step again").await;
     let welcome = server.url(&format!("{}?session_token={token}", server.step("")));
     assert_start_again(client().get(&welcome).send().await.unwrap(), "welcome").await;
@@ -90,7 +77,7 @@ async fn a_restart_signs_no_second_answer() {
     let fresh = session_token(&issuer);
     let page = reach_code_step(&server, &fresh).await;
     let code = element_text(&page, "dev-code").unwrap().to_owned();
-    let done = submit_code(&server, &page, &code).await;
+    let done = post_code(&server, &page, &code).await;
     assert_eq!(done.status(), StatusCode::SEE_OTHER);
     server.stop().await;
 }
@@ -103,7 +90,7 @@ async fn a_restart_gives_no_fresh_attempts() {
     let code = element_text(&code_page, "dev-code").unwrap().to_owned();
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for left in ["note=wrong-2", "note=wrong-1"] {
-        let response = submit_code(&server, &code_page, wrong).await;
+        let response = post_code(&server, &code_page, wrong).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         assert!(location(&response).unwrap().contains(left));
     }
@@ -113,7 +100,7 @@ async fn a_restart_gives_no_fresh_attempts() {
     // codes counted before the restart are forgotten, so no count is
     // trusted for this session.
     for (what, code) in [("a wrong code", wrong), ("the right code", code.as_str())] {
-        let response = submit_code(&server, &code_page, code).await;
+        let response = post_code(&server, &code_page, code).await;
         assert_start_again(response, what).await;
     }
     server.stop().await;
