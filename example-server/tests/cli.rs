@@ -7,23 +7,22 @@ use std::process::Command;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_example-server");
 
+/// The binary with none of the environment's `HOOK_*` settings (so that
+/// the machine's own cannot leak into a case), on a free loopback port.
+fn server() -> Command {
+    let mut command = Command::new(BINARY);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("HOOK_") {
+            command.env_remove(name);
+        }
+    }
+    command.env("HOOK_BIND", "127.0.0.1:0");
+    command
+}
+
 fn run_with(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
-    let output = Command::new(BINARY)
+    let output = server()
         .args(args)
-        .env_remove("HOOK_SECRET")
-        .env_remove("HOOK_ISSUER")
-        .env_remove("HOOK_URL")
-        .env_remove("HOOK_TENANTS")
-        .env_remove("HOOK_REDIS_URL")
-        .env_remove("HOOK_REDIS_CLUSTER_URLS")
-        .env_remove("HOOK_REDIS_CA_FILE")
-        .env_remove("HOOK_METRICS_BIND")
-        .env_remove("HOOK_LOG_FORMAT")
-        .env_remove("HOOK_WEBHOOK_ID")
-        .env_remove("HOOK_WEBHOOK_PATH")
-        .env_remove("HOOK_WEBHOOK_URL")
-        .env_remove("HOOK_WEBHOOK_JWKS_URL")
-        .env("HOOK_BIND", "127.0.0.1:0")
         .envs(env.iter().copied())
         .output()
         .expect("the binary runs");
@@ -311,21 +310,7 @@ fn startup_log(env: &[(&str, &str)]) -> Vec<String> {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
-    let mut child = Command::new(BINARY)
-        .env_remove("HOOK_SECRET")
-        .env_remove("HOOK_ISSUER")
-        .env_remove("HOOK_URL")
-        .env_remove("HOOK_TENANTS")
-        .env_remove("HOOK_REDIS_URL")
-        .env_remove("HOOK_REDIS_CLUSTER_URLS")
-        .env_remove("HOOK_REDIS_CA_FILE")
-        .env_remove("HOOK_METRICS_BIND")
-        .env_remove("HOOK_LOG_FORMAT")
-        .env_remove("HOOK_WEBHOOK_ID")
-        .env_remove("HOOK_WEBHOOK_PATH")
-        .env_remove("HOOK_WEBHOOK_URL")
-        .env_remove("HOOK_WEBHOOK_JWKS_URL")
-        .env("HOOK_BIND", "127.0.0.1:0")
+    let mut child = server()
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -498,14 +483,8 @@ fn startup_lines(env: &[(&str, &str)]) -> Vec<String> {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
-    let mut child = Command::new(BINARY)
+    let mut child = server()
         .arg("--dev-issuer")
-        .env_remove("HOOK_SECRET")
-        .env_remove("HOOK_ISSUER")
-        .env_remove("HOOK_URL")
-        .env_remove("HOOK_TENANTS")
-        .env_remove("HOOK_REDIS_URL")
-        .env("HOOK_BIND", "127.0.0.1:0")
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -542,9 +521,7 @@ fn dev_mode_logs_the_url_serves_it_and_stops_on_sigterm() {
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
-    let mut child = Command::new(BINARY)
-        .env_remove("HOOK_SECRET")
-        .env("HOOK_BIND", "127.0.0.1:0")
+    let mut child = server()
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
