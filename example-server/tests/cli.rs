@@ -307,10 +307,18 @@ fn placeholder_and_example_secrets_are_refused() {
 /// listens; then it is stopped. Standard error is appended, in case it
 /// stopped before.
 fn startup_log(env: &[(&str, &str)]) -> Vec<String> {
+    startup_until(&[], env, "listening on")
+}
+
+/// What the binary logs with `args` and `env`, up to the first line that
+/// holds `last` (or its end); then it is stopped, and its standard error
+/// appended.
+fn startup_until(args: &[&str], env: &[(&str, &str)], last: &str) -> Vec<String> {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
     let mut child = server()
+        .args(args)
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())
         .stdout(Stdio::piped())
@@ -319,10 +327,7 @@ fn startup_log(env: &[(&str, &str)]) -> Vec<String> {
         .expect("the binary starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut startup = Vec::new();
-    while !startup
-        .iter()
-        .any(|line: &String| line.contains("listening on"))
-    {
+    while !startup.iter().any(|line: &String| line.contains(last)) {
         match lines.next() {
             Some(line) => startup.push(line.unwrap()),
             None => break,
@@ -463,7 +468,9 @@ fn the_dev_issuer_with_a_real_secret_warns_at_startup() {
         ("HOOK_TENANTS", file.to_str().unwrap()),
         ("CLI_TEST_SECRET", SECRET),
     ];
-    let startups = [startup_lines(&single), startup_lines(&tenants)];
+    // With --dev-issuer, up to the URL to open, the last line of its start-up.
+    let startups =
+        [&single[..], &tenants[..]].map(|env| startup_until(&["--dev-issuer"], env, "open "));
     let _ = std::fs::remove_file(&file);
     for startup in startups {
         let warning = startup
@@ -474,35 +481,6 @@ fn the_dev_issuer_with_a_real_secret_warns_at_startup() {
         assert!(warning.contains("--dev-issuer"), "{warning}");
         assert!(!warning.contains(&SECRET[..8]), "{warning}");
     }
-}
-
-/// What the binary logs with `--dev-issuer` and `env`, up to the URL to
-/// open (the last line of its start-up); then it is stopped.
-#[cfg(feature = "dev")]
-fn startup_lines(env: &[(&str, &str)]) -> Vec<String> {
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-
-    let mut child = server()
-        .arg("--dev-issuer")
-        .env("RUST_LOG", "info")
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut startup = Vec::new();
-    while !startup.iter().any(|line: &String| line.contains("open ")) {
-        match lines.next() {
-            Some(line) => startup.push(line.unwrap()),
-            None => break,
-        }
-    }
-    child.kill().unwrap();
-    let output = child.wait_with_output().unwrap();
-    startup.push(String::from_utf8_lossy(&output.stderr).into_owned());
-    startup
 }
 
 /// Built without the `dev` feature, the binary has no `--dev-issuer`.
