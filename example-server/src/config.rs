@@ -725,10 +725,9 @@ mod tests {
         );
     }
 
-    /// A configured secret on the memory store is worth a warning; dev
-    /// mode's generated one, or Redis, is not.
-    #[test]
-    fn real_counts_in_memory_are_known() {
+    /// A configuration with a secret, tenant and hook URL, on the memory
+    /// store.
+    fn configured() -> Config {
         let list = [
             "--secret",
             SECRET,
@@ -737,7 +736,14 @@ mod tests {
             "--hook-url",
             "https://h.example/i",
         ];
-        let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
+        Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap()
+    }
+
+    /// A configured secret on the memory store is worth a warning; dev
+    /// mode's generated one, or Redis, is not.
+    #[test]
+    fn real_counts_in_memory_are_known() {
+        let config = configured();
         assert!(config.keeps_real_counts_in_memory());
         let elsewhere = config.with_attempt_store(Arc::new(MemoryStore::default()), "redis");
         assert!(!elsewhere.keeps_real_counts_in_memory());
@@ -751,15 +757,7 @@ mod tests {
 
     #[test]
     fn the_secret_is_never_shown() {
-        let list = [
-            "--secret",
-            SECRET,
-            "--issuer",
-            "https://t.example",
-            "--hook-url",
-            "https://h.example/i",
-        ];
-        let config = Config::from_args(&args(&list), LOCAL.parse().unwrap()).unwrap();
+        let config = configured();
         assert!(!format!("{config:?}").contains("7cUZ"));
     }
 }
