@@ -7,6 +7,23 @@ use http::{HeaderValue, Response, StatusCode};
 
 use crate::check::Check;
 
+/// The reasons of [`Rejection::MalformedToken`] that belong to a check
+/// other than [`Check::Form`]: the verifier refuses with these constants,
+/// and [`Rejection::check`] knows the step by them.
+pub(crate) mod malformed {
+    /// The `Authorization` header is there but is not a bearer token.
+    pub(crate) const AUTHORIZATION: &str = "the Authorization header is not `Bearer <token>`";
+    /// The payload is not base64url.
+    pub(crate) const PAYLOAD_BASE64: &str = "the payload is not base64url";
+    /// The decoded payload is not UTF-8.
+    pub(crate) const PAYLOAD_UTF8: &str = "the payload is not UTF-8";
+    /// The decoded payload is not a JSON object, or repeats a name.
+    pub(crate) const PAYLOAD_OBJECT: &str =
+        "the payload is not a JSON object with unique claim names";
+    /// Every reason that refuses the payload.
+    pub(crate) const PAYLOAD: [&str; 3] = [PAYLOAD_BASE64, PAYLOAD_UTF8, PAYLOAD_OBJECT];
+}
+
 /// Why the layer refused a request. The inner service never sees a refused
 /// request.
 ///
@@ -123,10 +140,10 @@ impl Rejection {
             | Self::TokenInQuery
             | Self::BadEncoding => Check::Request,
             Self::TokenTooLong { .. } => Check::Length,
-            // The payload is decoded only once the signature has passed;
-            // every refusal of it says "payload".
-            Self::MalformedToken(why) if why.contains("payload") => Check::Payload,
-            Self::MalformedToken(why) if why.contains("Authorization") => Check::Request,
+            // The payload is decoded only once the signature has passed,
+            // and the Authorization header is read before the token.
+            Self::MalformedToken(why) if malformed::PAYLOAD.contains(why) => Check::Payload,
+            Self::MalformedToken(malformed::AUTHORIZATION) => Check::Request,
             Self::MalformedToken(_) => Check::Form,
             Self::CriticalHeader | Self::WrongAlgorithm => Check::Header,
             Self::BadSignature | Self::CryptoFailure => Check::Signature,
@@ -350,6 +367,27 @@ impl axum_core::response::IntoResponse for Rejection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A malformed token is refused at the step that read the bad part:
+    /// the payload's reasons after the signature, the header's reason
+    /// before the token, every other reason at the form.
+    #[test]
+    fn malformed_reasons_name_their_check() {
+        for reason in malformed::PAYLOAD {
+            assert_eq!(Rejection::MalformedToken(reason).check(), Check::Payload);
+        }
+        assert_eq!(
+            Rejection::MalformedToken(malformed::AUTHORIZATION).check(),
+            Check::Request
+        );
+        for reason in [
+            "expected three dot-separated segments",
+            "the header is not base64url",
+            "the header is not UTF-8",
+        ] {
+            assert_eq!(Rejection::MalformedToken(reason).check(), Check::Form);
+        }
+    }
 
     #[test]
     fn statuses_follow_rfc_6750() {

@@ -18,7 +18,7 @@ use crate::jwt::{self, HS256_HEADER};
 use crate::members::{Members, ObjectVisitor};
 use crate::policy::Policy;
 use crate::query;
-use crate::rejection::Rejection;
+use crate::rejection::{Rejection, malformed};
 use crate::session::{HookSession, SessionCore};
 use crate::tenant::Tenant;
 use crate::token_source::{Bearer, TokenSource, bearer};
@@ -85,9 +85,7 @@ impl Policy {
             }
             Bearer::Duplicate => return Err(Rejection::DuplicateToken),
             Bearer::Malformed => {
-                return Err(Rejection::MalformedToken(
-                    "the Authorization header is not `Bearer <token>`",
-                ));
+                return Err(Rejection::MalformedToken(malformed::AUTHORIZATION));
             }
         };
         // Bearer-only has found no token parameter above.
@@ -345,7 +343,7 @@ fn with_payload<R>(
     json.0.clear();
     match BASE64URL.decode_vec(encoded, &mut json.0) {
         Ok(()) => read(&json.0),
-        Err(_) => Err(Rejection::MalformedToken("the payload is not base64url")),
+        Err(_) => Err(Rejection::MalformedToken(malformed::PAYLOAD_BASE64)),
     }
 }
 
@@ -376,11 +374,7 @@ impl Drop for Scratch {
 const MAX_KEPT_PAYLOAD: usize = 8 * 1024;
 
 fn parse_payload<'a, T: Deserialize<'a>>(json: &'a [u8]) -> Result<Payload<'a, T>, Rejection> {
-    json_object(
-        json,
-        "the payload is not UTF-8",
-        "the payload is not a JSON object with unique claim names",
-    )
+    json_object(json, malformed::PAYLOAD_UTF8, malformed::PAYLOAD_OBJECT)
 }
 
 impl Policy {
