@@ -844,4 +844,36 @@ mod tests {
             crate::testing::MockIssuerError::Expired
         );
     }
+
+    /// A layer may be allowed longer redirects than 2000 characters; the
+    /// mock issuer still refuses them, as a browser may cut them short.
+    #[test]
+    fn mock_issuer_refuses_redirects_over_the_safe_limit() {
+        use crate::testing::{MAX_CALLBACK_URL_LEN, MockIssuerError};
+        let mock = MockIssuer::new(secret()).clock(|| UNIX_EPOCH + Duration::from_secs(NOW));
+        let token = mock.session().token();
+        let session: HookSession = layer()
+            .max_redirect_url_length(4000)
+            .verify_token(&token)
+            .unwrap();
+        let long = session
+            .complete()
+            .claim("note", "n".repeat(2500))
+            .unwrap()
+            .redirect()
+            .unwrap();
+        let len = long.url().len();
+        assert!(len > MAX_CALLBACK_URL_LEN && len <= 4000, "{len}");
+        assert_eq!(
+            mock.read_redirect(long.url()).unwrap_err(),
+            MockIssuerError::TooLong { len }
+        );
+        let short = session
+            .complete()
+            .claim("note", "n")
+            .unwrap()
+            .redirect()
+            .unwrap();
+        assert!(mock.read_redirect(short.url()).is_ok());
+    }
 }

@@ -188,9 +188,15 @@ impl MockIssuer {
     }
 
     /// Reads a completion redirect (a `Location` value or any URL) as MATTR
-    /// VII would: it must go to the `redirectUrl`, carry one
-    /// `session_token`, and that token must pass [`read_token`](Self::read_token).
+    /// VII would: it must be at most [`MAX_CALLBACK_URL_LEN`] long, go to
+    /// the `redirectUrl`, carry one `session_token`, and that token must
+    /// pass [`read_token`](Self::read_token).
     pub fn read_redirect(&self, location: &str) -> Result<HookResponse, MockIssuerError> {
+        if location.len() > MAX_CALLBACK_URL_LEN {
+            return Err(MockIssuerError::TooLong {
+                len: location.len(),
+            });
+        }
         let url = Url::parse(location).map_err(|_| MockIssuerError::NotAUrl)?;
         let expected = Url::parse(&self.redirect_url).map_err(|_| MockIssuerError::NotAUrl)?;
         if url.origin() != expected.origin() || url.path() != expected.path() {
@@ -475,6 +481,12 @@ struct ErrorClaim {
 pub enum MockIssuerError {
     /// The redirect is not an absolute URL.
     NotAUrl,
+    /// The redirect is longer than [`MAX_CALLBACK_URL_LEN`], the safe
+    /// limit MATTR gives for a URL in any browser.
+    TooLong {
+        /// The redirect's length, in bytes.
+        len: usize,
+    },
     /// The redirect does not go to the session's `redirectUrl`.
     WrongDestination,
     /// No `session_token` parameter.
@@ -494,6 +506,10 @@ impl fmt::Display for MockIssuerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::NotAUrl => f.write_str("the redirect is not an absolute URL"),
+            Self::TooLong { len } => write!(
+                f,
+                "the callback URL is {len} characters; MATTR VII takes at most {MAX_CALLBACK_URL_LEN}"
+            ),
             Self::WrongDestination => f.write_str("the redirect does not go to the redirectUrl"),
             Self::NoToken => f.write_str("the redirect has no session_token"),
             Self::BadQuery => {

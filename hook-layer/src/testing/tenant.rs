@@ -284,13 +284,8 @@ impl SimulatedTenant {
             url.len()
         };
         if len > MAX_CALLBACK_URL_LEN {
-            return rejected(
-                None,
-                "url_length",
-                format!(
-                    "the callback URL is {len} characters; MATTR VII takes at most {MAX_CALLBACK_URL_LEN}"
-                ),
-            );
+            let too_long = MockIssuerError::TooLong { len };
+            return rejected(None, too_long.check(), too_long.to_string());
         }
         let query = url.split_once('?').map_or("", |(_, query)| query);
         let query = query.split_once('#').map_or(query, |(query, _)| query);
@@ -348,6 +343,7 @@ impl MockIssuerError {
     pub fn check(&self) -> &'static str {
         match self {
             Self::NotAUrl | Self::WrongDestination => "destination",
+            Self::TooLong { .. } => "url_length",
             Self::NoToken | Self::BadQuery => "session_token",
             Self::Rejected(why) => match why.as_str() {
                 "InvalidAlgorithm" => "algorithm",
