@@ -271,6 +271,11 @@ impl Run {
         let reply = Reply::of(&answer);
         match reply {
             Reply::Response(_) if had_response => {}
+            // Its response expired since: nothing is offered, and the page
+            // sends the holder back to the wallet (checked in `record`).
+            Reply::Other(_) if had_response && answer.status == StatusCode::CONFLICT => {
+                seen.expired_on_return = true;
+            }
             Reply::Response(_) => {
                 seen.finished_on_return = seen.answered();
                 if let Err(unexpected) = seen.codes.right(&reply) {

@@ -118,9 +118,11 @@ pub(crate) fn report(run: &Report<'_>) -> bool {
     show(run, &on_return, 1);
     println!(
         "responses offered again after they expired (MATTR VII would refuse them): {} times, in \
-         {} sessions that had been given theirs in time",
+         {} sessions that had been given theirs in time; returns told to start again from the \
+         wallet, their response expired: {}",
         seen.iter().map(|seen| seen.expired_offers).sum::<u64>(),
-        count(&|seen| seen.expired_offers > 0 && seen.answered())
+        count(&|seen| seen.expired_offers > 0 && seen.answered()),
+        count(&|seen| seen.expired_on_return)
     );
     let over_limit: Vec<&Seen> = seen.iter().filter(|seen| seen.codes.over_limit).collect();
     println!(

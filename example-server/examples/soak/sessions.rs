@@ -4,7 +4,7 @@
 //! code answers went, and a short trace of its requests.
 
 use std::collections::BTreeMap;
-use std::time::Instant;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use example_server::otp::MAX_FAILED_CODES;
 use hook_layer::testing::{MockIssuer, MockIssuerError, Outcome};
@@ -55,6 +55,8 @@ pub(crate) struct Response {
     /// have taken it then. (A response lives 60 s, so the page that offers
     /// it again long after offers one MATTR VII refuses.)
     pub(crate) usable: bool,
+    /// Its `exp`: from then on the hook no longer offers it.
+    pub(crate) expires_at: u64,
 }
 
 /// Who reads the response tokens: MATTR VII now, and MATTR VII at the
@@ -131,6 +133,8 @@ pub(crate) struct Seen {
     pub(crate) abandoned: bool,
     /// Its first response token came on the return after the run.
     pub(crate) finished_on_return: bool,
+    /// On the return its response had expired, and the page offered none.
+    pub(crate) expired_on_return: bool,
     pub(crate) trace: Vec<Step>,
 }
 
@@ -149,6 +153,7 @@ impl Seen {
             codes: Codes::default(),
             abandoned: false,
             finished_on_return: false,
+            expired_on_return: false,
             trace: Vec::new(),
         }
     }
@@ -177,7 +182,10 @@ impl Seen {
             let ending = self.response(&url, readers, "an offered response");
             carried = carried.or(ending);
         }
-        if status == StatusCode::CONFLICT && carried.is_none() {
+        // Past its response's lifetime an answered session's page offers
+        // nothing (MATTR VII would refuse it): the holder is told to start
+        // again from the wallet.
+        if status == StatusCode::CONFLICT && carried.is_none() && !self.all_expired() {
             self.problems.push(format!(
                 "409 with no response offered: {}",
                 first_line(body)
@@ -219,6 +227,7 @@ impl Seen {
         let response = self.responses.entry(signature.clone()).or_insert(Response {
             ending: ending.clone(),
             usable: false,
+            expires_at: read.expires_at,
         });
         response.usable |= usable;
         Some((ending, signature))
@@ -230,6 +239,20 @@ impl Seen {
         self.responses
             .values()
             .any(|response| response.usable && response.ending.completes() == completed)
+    }
+
+    /// Whether the session was given a response and every response it was
+    /// given has expired by now. The hook decided before this clock read,
+    /// so a response it found expired is expired here too.
+    pub(crate) fn all_expired(&self) -> bool {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        !self.responses.is_empty()
+            && self
+                .responses
+                .values()
+                .all(|response| response.expires_at <= now)
     }
 
     /// Whether any response was given out while MATTR VII would take it.
