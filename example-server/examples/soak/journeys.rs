@@ -272,9 +272,10 @@ impl Run {
         match reply {
             Reply::Response(_) if had_response => {}
             // Its response expired since: nothing is offered, and the page
-            // sends the holder back to the wallet (checked in `record`).
+            // sends the holder back to the wallet (`record` counts any other
+            // 409 without a response as a problem).
             Reply::Other(_) if had_response && answer.status == StatusCode::CONFLICT => {
-                seen.expired_on_return = true;
+                seen.expired_on_return = seen.all_expired();
             }
             Reply::Response(_) => {
                 seen.finished_on_return = seen.answered();
